@@ -1,0 +1,157 @@
+"""The bookings lab: labs/source/* -> labs/transformed/* -> labs/reports/*, one day per partition.
+
+Built by a function of the partitions definition (which comes from settings) so that importing
+this module reads no environment. Every asset runs a whole range of days in one step
+(``BackfillPolicy.single_run()``): the transformations are written for many days at once.
+"""
+
+import warnings
+
+import dagster as dg
+from dagster_pyspark import PySparkResource
+from pyspark.sql import DataFrame
+
+from ...constants import (
+    ASSET_GROUP_LABS,
+    ASSET_PREFIX_REPORTS,
+    ASSET_PREFIX_SOURCE,
+    ASSET_PREFIX_TRANSFORMED,
+    IO_MANAGER_KEY,
+    OWNERS,
+)
+from ...partitions.landing import LANDING_TABLES
+from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
+from ...resources.landing_zone import LandingZone, MissingLandingFilesError
+from . import transforms
+from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
+
+KINDS = {"spark", "csv"}
+
+
+def _key(prefix: str, name: str) -> dg.AssetKey:
+    return dg.AssetKey([ASSET_GROUP_LABS, prefix, name])
+
+
+def _partitioned_by(column: str) -> dict[str, str]:
+    return {PARTITION_COLUMN_METADATA_KEY: column}
+
+
+def build_sample_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """All assets of the lab, partitioned by ``partitions_def``."""
+    with warnings.catch_warnings():
+        # single-run backfills are the point of this platform; the beta notice is noise here
+        warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+        return _build(partitions_def)
+
+
+def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    common = {
+        "partitions_def": partitions_def,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": ASSET_GROUP_LABS,
+    }
+    asset_common = {**common, "io_manager_key": IO_MANAGER_KEY, "kinds": KINDS, "owners": OWNERS}
+
+    @dg.multi_asset(
+        name="bookings_source_files",
+        outs={
+            table: dg.AssetOut(
+                key=_key(ASSET_PREFIX_SOURCE, table),
+                io_manager_key=IO_MANAGER_KEY,
+                is_required=False,
+                description=f"The {table} landing files as landed, typed by their schema.",
+                metadata=_partitioned_by(PARTITION_COLUMNS[table]),
+                kinds=KINDS,
+                owners=OWNERS,
+            )
+            for table in LANDING_TABLES
+        },
+        can_subset=True,
+        **common,
+    )
+    def bookings_source_files(
+        context: dg.AssetExecutionContext, spark_s3_rsc: PySparkResource, landing: LandingZone
+    ):
+        """Reads each selected table's landing files for the run's days in one Spark scan."""
+        spark = spark_s3_rsc.spark_session
+        days = context.partition_keys
+        tables = sorted(context.selected_output_names)
+        try:
+            files = {table: landing.find_files(spark, table, days) for table in tables}
+        except MissingLandingFilesError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        for table in tables:
+            context.log.info(f"{table}: reading {len(files[table])} landing file(s)")
+            yield dg.Output(
+                landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table]),
+                output_name=table,
+                metadata={
+                    "landing_files": len(files[table]),
+                    "landing_bytes": sum(status.size for status in files[table]),
+                },
+            )
+
+    @dg.asset(
+        key=_key(ASSET_PREFIX_TRANSFORMED, "members"),
+        ins={"members": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "members"))},
+        metadata=_partitioned_by("snapshot_date"),
+        **asset_common,
+    )
+    def transformed_members(members: DataFrame) -> DataFrame:
+        """Members per daily snapshot: de-duplicated, trimmed, with a display name."""
+        return transforms.clean_members(members)
+
+    @dg.asset(
+        key=_key(ASSET_PREFIX_TRANSFORMED, "facilities"),
+        ins={"facilities": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "facilities"))},
+        metadata=_partitioned_by("snapshot_date"),
+        **asset_common,
+    )
+    def transformed_facilities(facilities: DataFrame) -> DataFrame:
+        """Facilities per daily snapshot: de-duplicated, trimmed."""
+        return transforms.clean_facilities(facilities)
+
+    @dg.asset(
+        key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"),
+        ins={
+            "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "bookings")),
+            "facilities": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "facilities")),
+        },
+        metadata=_partitioned_by("booking_date"),
+        **asset_common,
+    )
+    def transformed_bookings(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
+        """Bookings de-duplicated and priced: slots x member or guest rate of that day."""
+        return transforms.enrich_bookings(bookings, facilities)
+
+    @dg.asset(
+        key=_key(ASSET_PREFIX_REPORTS, "revenue_per_facility"),
+        ins={"bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"))},
+        metadata=_partitioned_by("booking_date"),
+        **asset_common,
+    )
+    def revenue_per_facility(bookings: DataFrame) -> DataFrame:
+        """Bookings, slots and revenue per facility per day."""
+        return transforms.revenue_per_facility(bookings)
+
+    @dg.asset(
+        key=_key(ASSET_PREFIX_REPORTS, "bookings_per_member"),
+        ins={
+            "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings")),
+            "members": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "members")),
+        },
+        metadata=_partitioned_by("booking_date"),
+        **asset_common,
+    )
+    def bookings_per_member(bookings: DataFrame, members: DataFrame) -> DataFrame:
+        """Bookings, slots and spend per member per day."""
+        return transforms.bookings_per_member(bookings, members)
+
+    return [
+        bookings_source_files,
+        transformed_members,
+        transformed_facilities,
+        transformed_bookings,
+        revenue_per_facility,
+        bookings_per_member,
+    ]

@@ -1,0 +1,16 @@
+"""Names shared by assets, jobs and tests: groups, key prefixes, resource keys."""
+
+ASSET_GROUP_LABS = "labs"
+
+ASSET_PREFIX_SOURCE = "source"
+ASSET_PREFIX_TRANSFORMED = "transformed"
+ASSET_PREFIX_REPORTS = "reports"
+
+SPARK_RESOURCE_KEY = "spark_s3_rsc"
+IO_MANAGER_KEY = "partitioned_csv_io_manager"
+
+SAMPLE_JOB_NAME = "sample_job"
+FIVE_MINUTE_SCHEDULE_NAME = "sample_job_every_five_minutes"
+DAILY_SCHEDULE_NAME = "sample_job_daily"
+
+OWNERS = ["team:data-platform"]

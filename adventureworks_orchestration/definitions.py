@@ -1,0 +1,33 @@
+"""Wires the platform together: assets, jobs, schedules and resources for the current settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .assets.sample import build_sample_assets
+from .jobs import build_sample_job
+from .partitions import daily_partitions_def
+from .resources.java import require_java
+from .resources.wiring import build_resources
+from .schedules import build_schedules
+from .settings import Settings, get_settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything for ``settings``; tests call this with settings of their own."""
+    if not settings.spark_remote:
+        require_java()
+    partitions_def = daily_partitions_def(settings.partitions_start)
+    sample_job = build_sample_job(partitions_def)
+    return dg.Definitions(
+        assets=build_sample_assets(partitions_def),
+        jobs=[sample_job],
+        schedules=build_schedules(sample_job, partitions_def),
+        resources=build_resources(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(get_settings())

@@ -1,0 +1,30 @@
+"""The resources for a storage choice: the SAME keys for every storage, chosen in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..constants import IO_MANAGER_KEY, SPARK_RESOURCE_KEY
+from ..settings import Settings
+from .csv_io_manager import LocalPartitionedCsvIOManager, S3PartitionedCsvIOManager
+from .landing_zone import LandingZone
+from .spark import build_spark_resource
+
+
+def build_resources(settings: Settings) -> dict[str, Any]:
+    spark = build_spark_resource(settings)
+    if settings.storage == "s3":
+        io_manager = S3PartitionedCsvIOManager(
+            pyspark=spark, s3_bucket=settings.s3.warehouse_bucket
+        )
+        landing_root = f"s3a://{settings.s3.landing_bucket}"
+    else:
+        io_manager = LocalPartitionedCsvIOManager(
+            pyspark=spark, base_dir=str(settings.warehouse_dir)
+        )
+        landing_root = str(settings.landing_dir)
+    return {
+        SPARK_RESOURCE_KEY: spark,
+        IO_MANAGER_KEY: io_manager,
+        "landing": LandingZone(root=landing_root),
+    }

@@ -1,0 +1,90 @@
+"""Every environment variable the platform reads, in one place.
+
+Settings are read when asked for (``get_settings()``), never at import, so tests and the CLI can
+build a ``Settings`` of their own and pass it down instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+StorageKind = Literal["local", "s3"]
+
+DEFAULT_PARTITIONS_START = "2024-01-01"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where the S3-compatible store is and how to sign requests to it (names as in the lesson)."""
+
+    endpoint: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
+    warehouse_bucket: str = "warehouse"
+    landing_bucket: str = "landing"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's configuration; defaults give the embedded laptop setup."""
+
+    data_dir: Path = Path("data")
+    storage: StorageKind = "local"
+    partitions_start: str = DEFAULT_PARTITIONS_START
+    spark_master: str = "local[2]"
+    spark_remote: str | None = None
+    spark_shuffle_partitions: int = 4
+    spark_driver_memory: str = "2g"
+    s3: S3Settings = field(default_factory=S3Settings)
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.data_dir / "warehouse"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    storage = env.get("AWO_STORAGE", "local").strip().lower()
+    if storage not in ("local", "s3"):
+        raise ValueError(f"AWO_STORAGE must be 'local' or 's3', got {storage!r}")
+    return Settings(
+        data_dir=Path(env.get("AWO_DATA_DIR", "data")).expanduser().absolute(),
+        storage=storage,  # type: ignore[arg-type]
+        partitions_start=env.get("AWO_PARTITIONS_START", DEFAULT_PARTITIONS_START),
+        spark_master=env.get("AWO_SPARK_MASTER", "local[2]"),
+        spark_remote=env.get("AWO_SPARK_REMOTE") or None,
+        spark_shuffle_partitions=int(env.get("AWO_SPARK_SHUFFLE_PARTITIONS", "4")),
+        spark_driver_memory=env.get("AWO_SPARK_DRIVER_MEMORY", "2g"),
+        s3=S3Settings(
+            endpoint=env.get("AWS_ENDPOINT") or None,
+            region=env.get("AWS_REGION", "us-east-1"),
+            access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            warehouse_bucket=env.get("AWO_S3_BUCKET", "warehouse"),
+            landing_bucket=env.get("AWO_LANDING_BUCKET", "landing"),
+        ),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return settings_from_env()
