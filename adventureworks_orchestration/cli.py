@@ -25,10 +25,13 @@ log = logging.getLogger("awo")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s awo - %(message)s", "%Y-%m-%d %H:%M:%S"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s awo - %(message)s", "%Y-%m-%d %H:%M:%S")
+        )
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     settings = settings_from_env()
     if args.data_dir:
         settings = settings.with_overrides(data_dir=Path(args.data_dir).absolute())
@@ -91,8 +94,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     require_java()
     days = _days(args, settings)
     run_generate(args, settings)
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # the default SQLite instance, said explicitly
 
     import dagster as dg
 

@@ -18,11 +18,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     if not settings.spark_remote:
         require_java()
     partitions_def = daily_partitions_def(settings.partitions_start)
-    sample_job = build_sample_job(partitions_def)
+    sample_job = build_sample_job()
     return dg.Definitions(
         assets=build_sample_assets(partitions_def),
         jobs=[sample_job],
-        schedules=build_schedules(sample_job, partitions_def),
+        schedules=build_schedules(sample_job, settings.partitions_start),
         resources=build_resources(settings),
         executor=dg.in_process_executor,
     )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dagster as dg
 
 from .constants import DAILY_SCHEDULE_NAME, FIVE_MINUTE_SCHEDULE_NAME
+from .partitions.daily import latest_complete_day
 
 
 def build_schedules(
-    sample_job: dg.UnresolvedAssetJobDefinition, partitions_def: dg.TimeWindowPartitionsDefinition
+    sample_job: dg.UnresolvedAssetJobDefinition, start_date: str
 ) -> list[dg.ScheduleDefinition]:
     @dg.schedule(
         name=FIVE_MINUTE_SCHEDULE_NAME,
@@ -24,7 +25,7 @@ def build_schedules(
         description="Every five minutes: materialize the latest complete day (idempotent).",
     )
     def every_five_minutes(context: dg.ScheduleEvaluationContext):
-        day = partitions_def.get_last_partition_key(current_time=context.scheduled_execution_time)
+        day = latest_complete_day(context.scheduled_execution_time, start_date)
         if day is None:
             return dg.SkipReason("no complete day yet since the partitions' start date")
         return dg.RunRequest(partition_key=day, tags={"awo/trigger": FIVE_MINUTE_SCHEDULE_NAME})

@@ -39,3 +39,15 @@ def days_in_range(first: str | dt.date, last: str | dt.date) -> list[str]:
         (start + dt.timedelta(days=offset)).strftime(DAY_FORMAT)
         for offset in range((end - start).days + 1)
     ]
+
+
+def latest_complete_day(now: dt.datetime, start_date: str) -> str | None:
+    """The last UTC day that has fully ended at ``now``, or None before the first one has.
+
+    This is the daily partitions definition's last partition (``end_offset=0``), computed from an
+    explicit time so a schedule tick asks for the day of its *scheduled* time, not of the clock.
+    """
+    if now.tzinfo is None:
+        raise ValueError("a timezone-aware time is needed to know which day has ended")
+    day = now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return day.strftime(DAY_FORMAT) if day >= parse_day(start_date) else None

@@ -22,7 +22,7 @@ class FileReadFailure:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return f"{self.path}: {self.reason.rstrip('.')}"
 
 
 def explain_file_failure(error: BaseException) -> FileReadFailure | None:

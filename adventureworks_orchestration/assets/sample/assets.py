@@ -75,7 +75,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         """Reads each selected table's landing files for the run's days in one Spark scan."""
         spark = spark_s3_rsc.spark_session
         days = context.partition_keys
-        tables = sorted(context.selected_output_names)
+        tables = sorted(key.path[-1] for key in context.selected_asset_keys)
         try:
             files = {table: landing.find_files(spark, table, days) for table in tables}
         except MissingLandingFilesError as exc:

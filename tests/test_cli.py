@@ -1,0 +1,94 @@
+"""``awo``, the quick-start command, end to end; and the one-line answer when Java is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adventureworks_orchestration.cli import main
+from adventureworks_orchestration.resources import java
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, tuple[str, str]]:
+    code = main(
+        ["--data-dir", str(tmp_path / "data"), "demo", "--days", "2", "--bookings-per-day", "150"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    table = out[out.index("asset ") :].splitlines()[1:]
+    return {line.split()[0]: (line.split()[1], line.split()[2]) for line in table if line.strip()}
+
+
+def test_demo_materializes_the_whole_graph_and_is_idempotent(tmp_path, monkeypatch, capsys, spark):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
+
+    first = _demo(tmp_path, capsys)
+    second = _demo(tmp_path, capsys)
+
+    assert len(first) == 8
+    assert all(days == "2" and int(rows) > 0 for days, rows in first.values())
+    assert first["labs/source/bookings"][1] == str(2 * 150 + 2 * int(150 * 0.005))
+    assert first == second, "a second demo run gives the same rows"
+    reports = tmp_path / "data/warehouse/labs/reports/revenue_per_facility"
+    assert sorted(p.name for p in reports.glob("booking_date=*")) == [
+        "booking_date=2024-01-01",
+        "booking_date=2024-01-02",
+    ]
+    assert (tmp_path / "home" / "dagster.yaml").exists()
+
+
+def _fake_java(folder: Path, listing: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "java"
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{listing}\nEOF\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_old_java_is_refused_with_what_to_install(tmp_path):
+    fake = _fake_java(tmp_path / "bin", "java.base@11.0.2\njdk.incubator.vector@11.0.2")
+    with pytest.raises(java.JavaNotFoundError, match="Java 11, Spark 4 needs 17 or 21.*apt-get"):
+        java._inspect(fake)
+
+
+def test_trimmed_runtime_without_vector_module_is_refused(tmp_path):
+    fake = _fake_java(tmp_path / "bin", "java.base@17.0.9\njava.sql@17.0.9")
+    with pytest.raises(java.JavaNotFoundError, match="lacks the jdk.incubator.vector module"):
+        java._inspect(fake)
+
+
+def test_real_java_is_accepted():
+    runtime = java.require_java()
+    assert runtime.major in java.SUPPORTED_MAJORS
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [str(Path(sys.executable).parent / "awo"), "demo", "--days", "1"],
+        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate"],
+        [sys.executable, "-m", "pytest", "tests/test_datagen.py", "-q", "-p", "no:cacheprovider"],
+    ],
+    ids=["awo", "dagster", "pytest"],
+)
+def test_every_entry_point_says_in_one_line_that_java_is_missing(tmp_path, command):
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-jdk"), "AWO_DATA_DIR": str(tmp_path)}
+    env["DAGSTER_HOME"] = str(tmp_path)
+
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert completed.returncode != 0
+    output = completed.stdout + completed.stderr
+    assert "no Java found" in output and "openjdk-17" in output
+    assert "Py4J" not in output and "Java gateway" not in output
+    if command[0].endswith("awo"):
+        assert completed.stderr.strip().count("\n") == 0, "exactly one line"

@@ -1,0 +1,144 @@
+"""The storage mechanics under the IO manager: per-day folders, range writes, pruned reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from adventureworks_orchestration.resources.partitioned_table import (
+    PartitionedTable,
+    PartitionedTableError,
+)
+
+from .conftest import checksums
+
+DAYS = ["2024-03-01", "2024-03-02", "2024-03-03"]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "labs" / "things"
+
+
+@pytest.fixture
+def table(spark: SparkSession, root: Path) -> PartitionedTable:
+    return PartitionedTable(spark, root.as_uri(), "day")
+
+
+def rows_for(spark: SparkSession, days: list[str], per_day: int = 3, tag: str = "v1"):
+    data = [
+        (i, f"{tag}-{day}-{i}", dt.date.fromisoformat(day)) for day in days for i in range(per_day)
+    ]
+    return spark.createDataFrame(data, "id INT, label STRING, day DATE")
+
+
+def test_range_write_creates_one_folder_per_day_in_one_job(spark, table, root):
+    result = table.write(rows_for(spark, DAYS), DAYS)
+
+    assert sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")) == [
+        f"day={day}" for day in DAYS
+    ]
+    assert result.rows_per_day == {day: 3 for day in DAYS}
+    for day in DAYS:
+        data_files = [p for p in (root / f"day={day}").iterdir() if p.name.startswith("part-")]
+        assert len(data_files) == 1, "one file per day"
+        header = data_files[0].read_text().splitlines()[0]
+        assert header == "id,label"
+
+
+def test_round_trip_keeps_types_and_rows(spark, table):
+    written = rows_for(spark, DAYS)
+    table.write(written, DAYS)
+
+    loaded = table.read(DAYS)
+
+    assert dict(loaded.dtypes) == {"id": "int", "label": "string", "day": "date"}
+    assertDataFrameEqual(loaded, written)
+
+
+def test_rewriting_a_day_replaces_only_that_day(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
+    untouched = {k: v for k, v in checksums(root).items() if "day=2024-03-02" not in k}
+
+    table.write(rows_for(spark, ["2024-03-02"], per_day=2, tag="v2"), ["2024-03-02"])
+
+    after = checksums(root)
+    assert {k: v for k, v in after.items() if "day=2024-03-02" not in k and "_schema" not in k} == {
+        k: v for k, v in untouched.items() if "_schema" not in k
+    }
+    assert sorted(r.label for r in table.read(["2024-03-02"]).collect()) == [
+        "v2-2024-03-02-0",
+        "v2-2024-03-02-1",
+    ]
+    assert table.read(["2024-03-01"]).count() == 3
+
+
+def test_writing_the_same_day_twice_is_idempotent(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    first = table.read().collect()
+    table.write(rows_for(spark, DAYS), DAYS)
+    assert sorted(table.read().collect()) == sorted(first)
+
+
+def test_day_with_no_rows_replaces_old_data_with_an_empty_day(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    table.write(rows_for(spark, ["2024-03-01"]), ["2024-03-01", "2024-03-02"])
+
+    assert table.read(["2024-03-02"]).count() == 0
+    assert table.stored_days() == DAYS
+
+
+def test_rows_outside_the_written_days_fail_and_publish_nothing(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
+    before = checksums(root)
+
+    with pytest.raises(PartitionedTableError, match="outside the days being written"):
+        table.write(rows_for(spark, ["2024-03-01", "2024-03-05"]), ["2024-03-01"])
+
+    assert checksums(root) == before
+    assert table.stored_days() == DAYS
+
+
+def test_failed_write_leaves_no_half_written_day(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
+    before = checksums(root)
+    exploding = rows_for(spark, DAYS, tag="v2").withColumn(
+        "label", F.when(F.col("id") == 2, F.raise_error(F.lit("boom"))).otherwise(F.col("label"))
+    )
+
+    with pytest.raises(Exception, match="boom"):
+        table.write(exploding, DAYS)
+
+    assert checksums(root) == before
+    assert not any((root / "_staging").glob("*/day=*")), "staging was cleaned up"
+
+
+def test_read_touches_only_the_requested_days(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
+    poisoned = root / "day=2024-03-03" / "part-poison.csv"
+    poisoned.write_text("id,label\nnot-a-number,x\n")
+    strict = spark.read.schema(table.schema()).option("header", "true").option("mode", "FAILFAST")
+    with pytest.raises(Exception, match="(?i)malformed"):
+        strict.option("basePath", table.root).csv(table.day_path("2024-03-03")).collect()
+
+    one_day = table.read(["2024-03-02"])
+
+    assert {r.day.isoformat() for r in one_day.collect()} == {"2024-03-02"}
+    assert all("2024-03-03" not in f for f in one_day.inputFiles())
+
+
+def test_reading_days_never_written_names_them(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    with pytest.raises(PartitionedTableError, match="2024-03-09") as error:
+        table.read(["2024-03-01", "2024-03-09"])
+    assert table.root in str(error.value)
+
+
+def test_reading_a_table_never_written_says_so(table):
+    with pytest.raises(PartitionedTableError, match="no stored days"):
+        table.read()
