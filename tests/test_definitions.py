@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,10 @@ def test_dg_launch_partition_range_is_one_run(settings):
     )
 
     assert completed.returncode == 0, completed.stderr[-3000:]
+    log = completed.stdout + completed.stderr
+    sessions = set(re.findall(r"Spark [\d.]+ session (\S+) on", log))
+    assert len(sessions) == 1, f"all six steps share one Spark session, got {sessions}"
+    assert log.count("Executing steps in process") == 1
     report = settings.warehouse_dir / "labs/reports/revenue_per_facility"
     assert sorted(p.name for p in report.iterdir() if p.name.startswith("booking_date=")) == [
         f"booking_date={day}" for day in days

@@ -59,6 +59,13 @@ class HadoopFileSystem:
     def delete(self, uri: str) -> None:
         self._fs.delete(self._path(uri), True)
 
+    def delete_if_empty(self, uri: str) -> None:
+        """Remove a folder only if nothing is in it (a concurrent writer's files stay)."""
+        try:
+            self._fs.delete(self._path(uri), False)
+        except Exception:  # noqa: BLE001 - py4j raises a generic error for a non-empty folder
+            pass
+
     def rename(self, source: str, target: str) -> None:
         if not self._fs.rename(self._path(source), self._path(target)):
             raise OSError(f"could not rename {source} to {target}")

@@ -104,6 +104,7 @@ class PartitionedTable:
             self._publish(staging, days)
         finally:
             self._fs.delete(staging)
+            self._fs.delete_if_empty(f"{self.root}/{STAGING_DIR}")
         return WriteResult(
             root=self.root,
             partition_column=self.partition_column,

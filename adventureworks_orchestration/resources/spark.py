@@ -6,6 +6,7 @@ session across all its steps because the definitions use the in-process executor
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import dagster as dg
@@ -41,8 +42,14 @@ class SparkResource(PySparkResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
+        started = time.monotonic()
         super().setup_for_execution(context)
-        self._spark_session.sparkContext.setLogLevel("ERROR")
+        spark_context = self._spark_session.sparkContext
+        spark_context.setLogLevel("ERROR")
+        context.log.info(
+            f"Spark {spark_context.version} session {spark_context.applicationId} on "
+            f"{spark_context.master} ready in {time.monotonic() - started:.1f}s"
+        )
 
 
 def build_spark_resource(settings: Settings) -> SparkResource:
