@@ -1,0 +1,436 @@
+"""Benchmark: a range backfill of the ``labs`` graph in one run, vs one run per day, vs bare Spark.
+
+Three ways to compute the same tables for D days, each timed as the wall clock of a subprocess
+(so each pays for its own interpreter and Spark JVM start, like a real run does):
+
+a) the platform: ``dg launch --assets group:labs --partition-range FIRST...LAST``, ONE run;
+b) Dagster's default without a single-run backfill policy: one run per day, each its own process
+   and JVM. Only the first K days are run (sequentially) and the per-day mean is extrapolated;
+c) ``bench/bare_pyspark.py``: the same reads, transforms and writes in one plain Spark session.
+
+a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save.
+The row counts per asset and day of a and c (and of b for its K days) must agree, or the script
+says so loudly and exits non-zero. Results go to ``bench/results/backfill-<timestamp>.json``.
+
+Run: ``uv run python bench/backfill.py [--days 90] [--bookings-per-day 2000] [--per-day-runs 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
+from adventureworks_orchestration.partitions.daily import days_in_range, parse_day
+from adventureworks_orchestration.settings import settings_from_env
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+BARE_SCRIPT = BENCH_DIR / "bare_pyspark.py"
+SELECTION = "group:labs"
+ASSETS = (
+    "labs/source/bookings",
+    "labs/source/facilities",
+    "labs/source/members",
+    "labs/transformed/members",
+    "labs/transformed/facilities",
+    "labs/transformed/bookings",
+    "labs/reports/revenue_per_facility",
+    "labs/reports/bookings_per_member",
+)
+# Keeps the Dagster runs from writing telemetry; it is not part of the work being measured.
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+LOG_TAIL_LINES = 40
+
+
+class BenchmarkError(RuntimeError):
+    """A variant could not run; the message says which and shows the end of its log."""
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One subprocess: what was run, for how long, and where its output went."""
+
+    command: list[str]
+    seconds: float
+    log: Path
+
+    def as_json(self) -> dict[str, object]:
+        return {"command": shlex.join(self.command), "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One asset as stored: its CSV header and its data rows per day folder."""
+
+    header: list[str] | None
+    rows_per_day: dict[str, int]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows_per_day.values())
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=90, help="days to backfill (default 90)")
+    parser.add_argument("--bookings-per-day", type=int, default=2000, help="default 2000")
+    parser.add_argument(
+        "--per-day-runs", type=int, default=3, help="days actually run one run each (default 3)"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="data generator seed (default 42)")
+    parser.add_argument(
+        "--workdir", help="an empty or new folder to work in (default: a temporary folder)"
+    )
+    args = parser.parse_args(argv)
+    if args.days < 1 or args.bookings_per_day < 0 or args.per_day_runs < 1:
+        parser.error("--days and --per-day-runs must be >= 1, --bookings-per-day >= 0")
+    args.per_day_runs = min(args.per_day_runs, args.days)
+    return args
+
+
+def bench_days(count: int) -> list[str]:
+    """The first ``count`` partitions, from the partitions' start date the runs will use."""
+    first = parse_day(settings_from_env().partitions_start)
+    return days_in_range(first, first + dt.timedelta(days=count - 1))
+
+
+def make_workdir(requested: str | None) -> tuple[Path, bool]:
+    """The folder to work in and whether it is ours to delete; never reuses old results."""
+    if requested is None:
+        return Path(tempfile.mkdtemp(prefix="awo-bench-backfill-")), True
+    workdir = Path(requested).expanduser().absolute()
+    if workdir.exists() and any(workdir.iterdir()):
+        raise SystemExit(f"backfill.py: --workdir {workdir} is not empty; give a new folder")
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir, False
+
+
+def generate_landing(landing: Path, days: Sequence[str], args: argparse.Namespace) -> int:
+    """Writes the landing files once; every variant gets a copy of exactly these files."""
+    config = GeneratorConfig(bookings_per_day=args.bookings_per_day, seed=args.seed)
+    files = LandingWriter.local(str(landing)).write(days, config, progress=lambda _: None)
+    return len(files)
+
+
+def prepare_data_dir(workdir: Path, name: str, landing: Path, dagster: bool) -> Path:
+    """A fresh data folder with its own copy of the landing files (and a Dagster home)."""
+    data_dir = workdir / name
+    shutil.copytree(landing, data_dir / "landing")
+    if dagster:
+        home = data_dir / "dagster_home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return data_dir
+
+
+def variant_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a variant's process: its own data folder, local storage."""
+    return {
+        **os.environ,
+        "AWO_DATA_DIR": str(data_dir),
+        "AWO_STORAGE": "local",
+        "DAGSTER_HOME": str(data_dir / "dagster_home"),
+    }
+
+
+def dg_executable() -> str:
+    """``dg`` from this interpreter's environment (the project's venv under ``uv run``)."""
+    beside_python = Path(sys.executable).parent / "dg"
+    found = str(beside_python) if beside_python.exists() else shutil.which("dg")
+    if not found:
+        raise SystemExit("backfill.py: no `dg` found; run me with `uv run python bench/...`")
+    return found
+
+
+def run_timed(command: list[str], env: Mapping[str, str], log: Path) -> Timed:
+    """Runs ``command`` from the project root (where ``dg`` finds the project); wall clock."""
+    with log.open("w") as sink:
+        started = time.perf_counter()
+        completed = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=dict(env), stdout=sink, stderr=subprocess.STDOUT
+        )
+        seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
+        raise BenchmarkError(
+            f"`{shlex.join(command)}` exited with {completed.returncode} after {seconds:.1f}s; "
+            f"end of {log}:\n{tail}"
+        )
+    return Timed(command=command, seconds=seconds, log=log)
+
+
+def run_single_range(data_dir: Path, days: Sequence[str]) -> Timed:
+    """(a) the whole range in ONE Dagster run (the assets' single-run backfill policy)."""
+    command = [dg_executable(), "launch", "--assets", SELECTION]
+    command += ["--partition-range", f"{days[0]}...{days[-1]}"]
+    return run_timed(command, variant_env(data_dir), data_dir / "run.log")
+
+
+def run_per_day(data_dir: Path, days: Sequence[str]) -> list[Timed]:
+    """(b) one Dagster run per day, one after the other, into the same warehouse."""
+    return [
+        run_timed(
+            [dg_executable(), "launch", "--assets", SELECTION, "--partition", day],
+            variant_env(data_dir),
+            data_dir / f"run-{day}.log",
+        )
+        for day in days
+    ]
+
+
+def run_bare(data_dir: Path, days: Sequence[str]) -> tuple[Timed, dict[str, object]]:
+    """(c) the bare PySpark script; also returns its own split of the time (JVM start etc.)."""
+    timings = data_dir / "timings.json"
+    command = [sys.executable, str(BARE_SCRIPT), "--data-dir", str(data_dir)]
+    command += ["--first", days[0], "--last", days[-1], "--timings-json", str(timings)]
+    timed = run_timed(command, variant_env(data_dir), data_dir / "run.log")
+    return timed, json.loads(timings.read_text())
+
+
+def read_tables(warehouse: Path) -> dict[str, Table]:
+    """Every expected asset's header and rows per day, counted from the CSV part files.
+
+    Counting with the csv module (not lines) keeps quoted fields with newlines as one row.
+    """
+    return {asset: read_table(warehouse / asset) for asset in ASSETS}
+
+
+def read_table(root: Path) -> Table:
+    header: list[str] | None = None
+    rows_per_day: dict[str, int] = {}
+    for day_dir in sorted(path for path in root.glob("*=*") if path.is_dir()):
+        rows = 0
+        for part in sorted(day_dir.glob("part-*")):
+            with part.open(newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                first = next(reader, None)
+                if first is None:
+                    continue
+                header = header or first
+                rows += sum(1 for _ in reader)
+        rows_per_day[day_dir.name.split("=", 1)[1]] = rows
+    return Table(header=header, rows_per_day=rows_per_day)
+
+
+def compare(
+    name: str, tables: Mapping[str, Table], reference: Mapping[str, Table], days: Sequence[str]
+) -> list[str]:
+    """What differs between ``tables`` and the single-run ``reference`` (a) over ``days``."""
+    problems = []
+    for asset in ASSETS:
+        ours, theirs = tables[asset], reference[asset]
+        if ours.header != theirs.header:
+            problems.append(f"{name} {asset}: columns {ours.header} != a's {theirs.header}")
+        for day in days:
+            got, want = ours.rows_per_day.get(day), theirs.rows_per_day.get(day)
+            if got != want:
+                problems.append(f"{name} {asset} {day}: {got} rows, a has {want}")
+    return problems
+
+
+def check_complete(tables: Mapping[str, Table], days: Sequence[str]) -> list[str]:
+    """a must have rows in every day of the range, or agreeing with it would prove nothing."""
+    return [
+        f"a {asset}: has days {len(table.rows_per_day)}/{len(days)}, {table.total_rows} rows"
+        for asset, table in tables.items()
+        if sorted(table.rows_per_day) != list(days) or table.total_rows == 0
+    ]
+
+
+def versions() -> dict[str, str]:
+    packages = ("dagster", "dagster-dg-cli", "dagster-pyspark", "pyspark")
+    return {name: metadata.version(name) for name in packages}
+
+
+def reproduce_command(args: argparse.Namespace) -> str:
+    """The invocation with every parameter spelled out, for the results file."""
+    command = ["uv", "run", "python", "bench/backfill.py", "--days", str(args.days)]
+    command += ["--bookings-per-day", str(args.bookings_per_day)]
+    command += ["--per-day-runs", str(args.per_day_runs), "--seed", str(args.seed)]
+    return shlex.join(command)
+
+
+def summarise(
+    args: argparse.Namespace,
+    days: Sequence[str],
+    single: Timed,
+    per_day: Sequence[Timed],
+    bare: Timed,
+    bare_timings: Mapping[str, object],
+    tables: Mapping[str, Table],
+) -> dict[str, object]:
+    """Everything worth keeping from one benchmark, as JSON-ready data."""
+    per_day_mean = sum(run.seconds for run in per_day) / len(per_day)
+    per_day_extrapolated = per_day_mean * len(days)
+    return {
+        "benchmark": "backfill",
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv,
+        "reproduce": reproduce_command(args),
+        "parameters": {
+            "days": len(days),
+            "first_day": days[0],
+            "last_day": days[-1],
+            "bookings_per_day": args.bookings_per_day,
+            "per_day_runs": len(per_day),
+            "seed": args.seed,
+            "selection": SELECTION,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "versions": versions(),
+        "a_single_run": {
+            **single.as_json(),
+            "seconds_per_day": round(single.seconds / len(days), 3),
+        },
+        "b_run_per_day": {
+            "runs": [run.as_json() for run in per_day],
+            "measured_seconds": round(sum(run.seconds for run in per_day), 2),
+            "mean_seconds_per_day": round(per_day_mean, 2),
+            "extrapolated_seconds": round(per_day_extrapolated, 1),
+        },
+        "c_bare_pyspark": {**bare.as_json(), "in_script": bare_timings},
+        "ratios": {
+            "a_over_c": round(single.seconds / bare.seconds, 2),
+            "b_over_a": round(per_day_extrapolated / single.seconds, 2),
+        },
+        "rows": {asset: table.total_rows for asset, table in tables.items()},
+    }
+
+
+def render(results: Mapping[str, object]) -> str:
+    """The human summary: parameters, the timing table and the two ratios."""
+    params, a = results["parameters"], results["a_single_run"]
+    b, c, ratios = results["b_run_per_day"], results["c_bare_pyspark"], results["ratios"]
+    days, runs, mean = params["days"], params["per_day_runs"], b["mean_seconds_per_day"]
+    table = format_table(
+        ("variant", "runs", "seconds", "s/day"),
+        [
+            ("a  one run for the whole range", 1, a["seconds"], a["seconds"] / days),
+            (f"b  one run per day, measured ({runs} days)", runs, b["measured_seconds"], mean),
+            (f"b  extrapolated to {days} days", days, b["extrapolated_seconds"], mean),
+            ("c  bare PySpark, one session", 1, c["seconds"], c["seconds"] / days),
+        ],
+    )
+    return "\n".join(
+        [
+            f"command:    {shlex.join(results['argv'])}",
+            f"reproduce:  {results['reproduce']}",
+            f"parameters: {params['days']} days {params['first_day']}..{params['last_day']}, "
+            f"{params['bookings_per_day']} bookings/day, seed {params['seed']}, "
+            f"{results['machine']['cpus']} CPUs",
+            "",
+            table,
+            "",
+            f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
+            f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
+        ]
+    )
+
+
+def format_table(header: Sequence[str], rows: Sequence[tuple[str, int, float, float]]) -> str:
+    """Left-aligned labels, right-aligned numbers (seconds to 0.1, per day to 0.01)."""
+    cells = [list(header)]
+    cells += [
+        [label, str(runs), f"{secs:.1f}", f"{per_day:.2f}"] for label, runs, secs, per_day in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    )
+
+
+def write_results(results: Mapping[str, object]) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"backfill-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def step(message: str) -> None:
+    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, object], list[str]]:
+    """Generate once, run a, b and c on copies of the same landing files, then cross-check."""
+    days = bench_days(args.days)
+    landing = workdir / "landing"
+    step(f"generating {len(days)} days x {args.bookings_per_day} bookings in {landing}")
+    step(f"wrote {generate_landing(landing, days, args)} landing files")
+
+    a_dir = prepare_data_dir(workdir, "a", landing, dagster=True)
+    step(f"a: one run for {days[0]}...{days[-1]}")
+    single = run_single_range(a_dir, days)
+    step(f"a: {single.seconds:.1f}s")
+
+    b_dir = prepare_data_dir(workdir, "b", landing, dagster=True)
+    step(f"b: one run per day for the first {args.per_day_runs} day(s)")
+    per_day = run_per_day(b_dir, days[: args.per_day_runs])
+    step("b: " + ", ".join(f"{run.seconds:.1f}s" for run in per_day))
+
+    c_dir = prepare_data_dir(workdir, "c", landing, dagster=False)
+    step("c: bare PySpark")
+    bare, bare_timings = run_bare(c_dir, days)
+    step(f"c: {bare.seconds:.1f}s")
+
+    a_tables = read_tables(a_dir / "warehouse")
+    problems = check_complete(a_tables, days)
+    problems += compare("c", read_tables(c_dir / "warehouse"), a_tables, days)
+    problems += compare("b", read_tables(b_dir / "warehouse"), a_tables, days[: args.per_day_runs])
+    results = summarise(args, days, single, per_day, bare, bare_timings, a_tables)
+    results["workdir"] = str(workdir)
+    results["row_count_mismatches"] = problems
+    return results, problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir, temporary = make_workdir(args.workdir)
+    try:
+        results, problems = run_benchmark(args, workdir)
+    except BenchmarkError as exc:
+        print(f"\nBENCHMARK FAILED: {exc}\n(workdir kept: {workdir})", file=sys.stderr)
+        return 1
+    path = write_results(results)
+    print("\n" + render(results) + f"\n\nresults:    {path}")
+    if problems:
+        print("\n" + "!" * 72, file=sys.stderr)
+        print(
+            f"ROW COUNT MISMATCH ({len(problems)}): the variants did not compute the same tables",
+            file=sys.stderr,
+        )
+        for problem in problems[:50]:
+            print(f"  {problem}", file=sys.stderr)
+        print("!" * 72 + f"\n(workdir kept: {workdir})", file=sys.stderr)
+        return 1
+    if temporary:
+        shutil.rmtree(workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""The labs graph as a bare PySpark script: one Spark session, no Dagster, the same work.
+
+It is the floor that ``bench/backfill.py`` compares the platform against, so it does what a
+single-run backfill does and nothing more: it reads the landing files of the range with the
+options ``LandingZone.read`` uses, applies the very same functions from ``transforms``, writes
+every asset as day-partitioned CSV and reads each downstream input back from the written files,
+as the IO manager does. What it leaves out is what the platform adds on top: Dagster itself, the
+landing-file check, the per-day row counts, the staging-and-swap publish and the schema file.
+
+Run: ``uv run python bench/bare_pyspark.py --data-dir DIR --first DAY --last DAY``; the landing
+files must be in ``DIR/landing`` and the tables go to ``DIR/warehouse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from adventureworks_orchestration.assets.sample import transforms
+from adventureworks_orchestration.assets.sample.schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
+from adventureworks_orchestration.partitions.daily import days_in_range
+from adventureworks_orchestration.partitions.landing import LANDING_TABLES, landing_file_path
+from adventureworks_orchestration.resources.landing_zone import DAY_IN_FILE_NAME
+from adventureworks_orchestration.resources.partitioned_table import CSV_OPTIONS
+from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.settings import Settings, settings_from_env
+
+# Same partition columns as the assets' ``partition_column`` metadata in assets/sample/assets.py.
+SNAPSHOT_COLUMN = "snapshot_date"
+BOOKING_COLUMN = "booking_date"
+
+
+def start_spark(settings: Settings) -> SparkSession:
+    """A session with the platform's own Spark config, so only the orchestration differs.
+
+    Dynamic partition overwrite is the bare-Spark way to replace just the days written, which is
+    what the platform's staging-and-swap publish gives.
+    """
+    builder = SparkSession.builder
+    config = {**spark_config(settings), "spark.sql.sources.partitionOverwriteMode": "dynamic"}
+    for key, value in config.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def read_landing(spark: SparkSession, landing: Path, table: str, days: Sequence[str]) -> DataFrame:
+    """All of ``table``'s landing files for ``days`` in one scan, as ``LandingZone.read`` does."""
+    files = [(landing / landing_file_path(table, day)).as_uri() for day in days]
+    day_in_name = F.regexp_extract(F.col("_metadata.file_path"), DAY_IN_FILE_NAME, 1)
+    return (
+        spark.read.schema(LANDING_SCHEMAS[table])
+        .option("header", "true")
+        .option("enforceSchema", "false")
+        .option("mode", "FAILFAST")
+        .csv(files)
+        .withColumn(PARTITION_COLUMNS[table], F.to_date(day_in_name))
+    )
+
+
+class Warehouse:
+    """Writes tables under one folder and hands back what was written, timing each write."""
+
+    def __init__(self, spark: SparkSession, root: Path) -> None:
+        self.spark = spark
+        self.root = root
+        self.write_seconds: dict[str, float] = {}
+
+    def write(self, asset: str, df: DataFrame, column: str) -> DataFrame:
+        """Write ``df`` as one folder per day of ``column``; return it read back from the CSV.
+
+        Reading back (with the written schema, never inferring) is what the IO manager does for
+        every downstream input, so the downstream work starts from the same files here too.
+        """
+        uri = (self.root / asset).as_uri()
+        started = time.perf_counter()
+        (
+            df.repartition(column)
+            .write.partitionBy(column)
+            .options(**CSV_OPTIONS)
+            .mode("overwrite")
+            .csv(uri)
+        )
+        self.write_seconds[asset] = round(time.perf_counter() - started, 3)
+        return (
+            self.spark.read.schema(df.schema)
+            .options(**CSV_OPTIONS)
+            .option("basePath", uri)
+            .csv(uri)
+        )
+
+
+def run_graph(spark: SparkSession, data_dir: Path, days: Sequence[str]) -> dict[str, float]:
+    """Source -> transformed -> reports for ``days``, in the lab's order; seconds per write."""
+    landing = data_dir / "landing"
+    out = Warehouse(spark, data_dir / "warehouse")
+    source = {
+        table: out.write(
+            f"labs/source/{table}",
+            read_landing(spark, landing, table, days),
+            PARTITION_COLUMNS[table],
+        )
+        for table in LANDING_TABLES
+    }
+    members = out.write(
+        "labs/transformed/members", transforms.clean_members(source["members"]), SNAPSHOT_COLUMN
+    )
+    facilities = out.write(
+        "labs/transformed/facilities",
+        transforms.clean_facilities(source["facilities"]),
+        SNAPSHOT_COLUMN,
+    )
+    bookings = out.write(
+        "labs/transformed/bookings",
+        transforms.enrich_bookings(source["bookings"], facilities),
+        BOOKING_COLUMN,
+    )
+    out.write(
+        "labs/reports/revenue_per_facility",
+        transforms.revenue_per_facility(bookings),
+        BOOKING_COLUMN,
+    )
+    out.write(
+        "labs/reports/bookings_per_member",
+        transforms.bookings_per_member(bookings, members),
+        BOOKING_COLUMN,
+    )
+    return out.write_seconds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", required=True, help="holds landing/; gets warehouse/")
+    parser.add_argument("--first", required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--last", required=True, help="last day, YYYY-MM-DD")
+    parser.add_argument("--timings-json", help="write the in-script timings here")
+    args = parser.parse_args(argv)
+
+    data_dir = Path(args.data_dir).absolute()
+    settings = settings_from_env().with_overrides(data_dir=data_dir)
+    days = days_in_range(args.first, args.last)
+    started = time.perf_counter()
+    spark = start_spark(settings)
+    spark_start_seconds = time.perf_counter() - started
+    write_seconds = run_graph(spark, data_dir, days)
+    graph_seconds = time.perf_counter() - started - spark_start_seconds
+    spark.stop()
+    timings = {
+        "spark_start_seconds": round(spark_start_seconds, 3),
+        "graph_seconds": round(graph_seconds, 3),
+        "spark_session_seconds": round(time.perf_counter() - started, 3),
+        "write_seconds": write_seconds,
+    }
+    print(json.dumps(timings, indent=2))
+    if args.timings_json:
+        Path(args.timings_json).write_text(json.dumps(timings, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
