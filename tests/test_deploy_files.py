@@ -97,7 +97,9 @@ def test_dagster_yaml_is_a_valid_instance_config(monkeypatch):
     assert config["run_launcher"]["class"] == "DefaultRunLauncher"
     for section in ("run_coordinator", "run_launcher"):
         spec = config[section]
-        data = ConfigurableClassData(spec["module"], spec["class"], yaml.safe_dump(spec.get("config", {})))
+        data = ConfigurableClassData(
+            spec["module"], spec["class"], yaml.safe_dump(spec.get("config", {}))
+        )
         assert type(data.rehydrate(as_type=object)).__name__ == spec["class"]
     import dagster_postgres  # noqa: F401 - the storage the config names is installed
 

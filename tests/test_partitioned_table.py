@@ -143,3 +143,17 @@ def test_reading_days_never_written_names_them(spark, table):
 def test_reading_a_table_never_written_says_so(table):
     with pytest.raises(PartitionedTableError, match="no stored days"):
         table.read()
+
+
+def test_rows_per_day_are_exact_over_a_long_range_with_gaps(spark, table):
+    days = [(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(120)]
+    rows = [
+        (n, "x", dt.date.fromisoformat(day))
+        for i, day in enumerate(days)
+        if i % 7
+        for n in range(i)
+    ]
+    result = table.write(spark.createDataFrame(rows, "id INT, label STRING, day DATE"), days)
+
+    assert result.rows_per_day == {day: (i if i % 7 else 0) for i, day in enumerate(days)}
+    assert result.total_rows == len(rows)
