@@ -41,6 +41,8 @@ class Settings:
     spark_remote: str | None = None
     spark_shuffle_partitions: int = 4
     spark_driver_memory: str = "2g"
+    spark_driver_host: str | None = None
+    spark_jars_cache: Path = Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
     s3: S3Settings = field(default_factory=S3Settings)
 
     @property
@@ -54,6 +56,20 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
+
+    @property
+    def uses_s3(self) -> bool:
+        return self.storage == "s3"
+
+    @property
+    def warehouse_root(self) -> str:
+        """Where the IO manager keeps tables: a bucket URI for S3, else the local folder."""
+        return f"s3a://{self.s3.warehouse_bucket}" if self.uses_s3 else str(self.warehouse_dir)
+
+    @property
+    def landing_root(self) -> str:
+        """Where landing files arrive: a bucket URI for S3, else the local folder."""
+        return f"s3a://{self.s3.landing_bucket}" if self.uses_s3 else str(self.landing_dir)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -73,6 +89,11 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         spark_remote=env.get("AWO_SPARK_REMOTE") or None,
         spark_shuffle_partitions=int(env.get("AWO_SPARK_SHUFFLE_PARTITIONS", "4")),
         spark_driver_memory=env.get("AWO_SPARK_DRIVER_MEMORY", "2g"),
+        spark_driver_host=env.get("AWO_SPARK_DRIVER_HOST") or None,
+        spark_jars_cache=Path(
+            env.get("AWO_SPARK_JARS_CACHE")
+            or Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
+        ).expanduser(),
         s3=S3Settings(
             endpoint=env.get("AWS_ENDPOINT") or None,
             region=env.get("AWS_REGION", "us-east-1"),

@@ -4,17 +4,23 @@ real Dagster instances, and sample landing data made by the project's own genera
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from pyspark.sql import SparkSession
 
-from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
+from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
+from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
 from adventureworks_orchestration.resources.spark import spark_config
-from adventureworks_orchestration.settings import Settings
+from adventureworks_orchestration.settings import S3Settings, Settings
+
+from .s3_server import ACCESS_KEY, SECRET_KEY, S3Server, start_s3_server
+from .storage import LocalView, S3View, StorageView
 
 TEST_START = "2024-03-01"
 TEST_BOOKINGS_PER_DAY = 200
@@ -34,10 +40,32 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """The one Spark session every test (and every in-process Dagster run) shares."""
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """SeaweedFS on 127.0.0.1 for the whole session, stopped by its PID at the end."""
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_store(s3_server: S3Server) -> S3Settings:
+    return S3Settings(
+        endpoint=s3_server.endpoint, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY
+    )
+
+
+@pytest.fixture(scope="session")
+def spark(s3_store: S3Settings) -> Iterator[SparkSession]:
+    """The one Spark session every test (and every in-process Dagster run) shares.
+
+    It is started with the S3A connector pointed at the test server, so the same session serves
+    the local-folder and the S3 variants of every storage test.
+    """
     builder = SparkSession.builder
-    for key, value in spark_config(make_settings(Path("unused"))).items():
+    settings = make_settings(Path("unused"), storage="s3", s3=s3_store)
+    for key, value in spark_config(settings).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -47,7 +75,34 @@ def spark() -> Iterator[SparkSession]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Local-folder settings (tests that are not about storage)."""
     return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each storage; S3 gets fresh buckets of its own on the test server."""
+    if request.param == "local":
+        return make_settings(tmp_path / "data")
+    store: S3Settings = request.getfixturevalue("s3_store")
+    suffix = uuid.uuid4().hex[:10]
+    store = replace(
+        store, warehouse_bucket=f"warehouse-{suffix}", landing_bucket=f"landing-{suffix}"
+    )
+    ensure_buckets(store, [store.warehouse_bucket, store.landing_bucket])
+    return make_settings(tmp_path / "data", storage="s3", s3=store)
+
+
+def warehouse_view(settings: Settings) -> StorageView:
+    if settings.uses_s3:
+        return S3View(s3_client(settings.s3), settings.s3.warehouse_bucket)
+    return LocalView(settings.warehouse_dir)
+
+
+def landing_view(settings: Settings) -> StorageView:
+    if settings.uses_s3:
+        return S3View(s3_client(settings.s3), settings.s3.landing_bucket)
+    return LocalView(settings.landing_dir)
 
 
 @pytest.fixture
@@ -59,8 +114,12 @@ def instance() -> Iterator[dg.DagsterInstance]:
 def write_landing(
     settings: Settings, days: list[str], bookings_per_day: int = TEST_BOOKINGS_PER_DAY
 ):
+    """Sample landing files for ``days`` wherever ``settings`` say landing is."""
     config = GeneratorConfig(bookings_per_day=bookings_per_day)
-    return LandingWriter.local(str(settings.landing_dir)).write(days, config)
+    if settings.uses_s3:
+        sink = S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket)
+        return LandingWriter(sink).write(days, config)
+    return LandingWriter.local(settings.landing_dir).write(days, config)
 
 
 def checksums(folder: Path) -> dict[str, str]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
-from pathlib import Path
 
 import dagster as dg
 
 from adventureworks_orchestration.assets.sample import build_sample_assets
-from adventureworks_orchestration.partitions import daily_partitions_def
+from adventureworks_orchestration.partitions import daily_partitions_def, landing_file_path
 from adventureworks_orchestration.resources.wiring import build_resources
 from adventureworks_orchestration.settings import Settings
+
+from .storage import StorageView
 
 SOURCE = ["labs/source/bookings", "labs/source/facilities", "labs/source/members"]
 ALL_ASSETS = [
@@ -47,14 +49,14 @@ def materialize_range(
     )
 
 
-def day_folders(settings: Settings, asset: str) -> list[str]:
-    root = settings.warehouse_dir / asset
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
+def day_folders(warehouse: StorageView, asset: str) -> list[str]:
+    return [name for name in warehouse.folders(asset) if not name.startswith("_")]
 
 
-def landing_rows(path: str | Path) -> int:
-    with open(path, newline="") as handle:
-        return sum(1 for _ in csv.reader(handle)) - 1
+def landing_rows(landing: StorageView, table: str, day: str) -> int:
+    """Data rows of one landing file, read back from the storage itself."""
+    text = landing.read_text(landing_file_path(table, day))
+    return sum(1 for _ in csv.reader(io.StringIO(text))) - 1
 
 
 def materialized_rows(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, int]:

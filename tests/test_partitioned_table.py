@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
@@ -15,19 +14,26 @@ from adventureworks_orchestration.resources.partitioned_table import (
     PartitionedTableError,
 )
 
-from .conftest import checksums
+from .conftest import warehouse_view
+from .storage import StorageView
 
 DAYS = ["2024-03-01", "2024-03-02", "2024-03-03"]
+TABLE = "labs/things"
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse" / "labs" / "things"
+def root(storage_settings) -> StorageView:
+    """The warehouse of this storage; the table lives under ``labs/things``."""
+    return warehouse_view(storage_settings)
 
 
 @pytest.fixture
-def table(spark: SparkSession, root: Path) -> PartitionedTable:
-    return PartitionedTable(spark, root.as_uri(), "day")
+def table(spark: SparkSession, root: StorageView) -> PartitionedTable:
+    return PartitionedTable(spark, f"{root.root_uri}/{TABLE}", "day")
+
+
+def checksums(root: StorageView) -> dict[str, str]:
+    return root.checksums(TABLE)
 
 
 def rows_for(spark: SparkSession, days: list[str], per_day: int = 3, tag: str = "v1"):
@@ -40,15 +46,13 @@ def rows_for(spark: SparkSession, days: list[str], per_day: int = 3, tag: str = 
 def test_range_write_creates_one_folder_per_day_in_one_job(spark, table, root):
     result = table.write(rows_for(spark, DAYS), DAYS)
 
-    assert sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")) == [
-        f"day={day}" for day in DAYS
-    ]
+    assert [f for f in root.folders(TABLE) if not f.startswith("_")] == [f"day={d}" for d in DAYS]
     assert result.rows_per_day == {day: 3 for day in DAYS}
-    assert not (root / "_staging").exists(), "no staging leftovers"
+    assert not root.files(f"{TABLE}/_staging"), "no staging leftovers"
     for day in DAYS:
-        data_files = [p for p in (root / f"day={day}").iterdir() if p.name.startswith("part-")]
+        data_files = [f for f in root.files(f"{TABLE}/day={day}") if f.startswith("part-")]
         assert len(data_files) == 1, "one file per day"
-        header = data_files[0].read_text().splitlines()[0]
+        header = root.read_text(f"{TABLE}/day={day}/{data_files[0]}").splitlines()[0]
         assert header == "id,label"
 
 
@@ -116,13 +120,12 @@ def test_failed_write_leaves_no_half_written_day(spark, table, root):
         table.write(exploding, DAYS)
 
     assert checksums(root) == before
-    assert not (root / "_staging").exists(), "staging was cleaned up"
+    assert not [k for k in checksums(root) if k.startswith("_staging")], "staging cleaned up"
 
 
 def test_read_touches_only_the_requested_days(spark, table, root):
     table.write(rows_for(spark, DAYS), DAYS)
-    poisoned = root / "day=2024-03-03" / "part-poison.csv"
-    poisoned.write_text("id,label\nnot-a-number,x\n")
+    root.write_text(f"{TABLE}/day=2024-03-03/part-poison.csv", "id,label\nnot-a-number,x\n")
     strict = spark.read.schema(table.schema()).option("header", "true").option("mode", "FAILFAST")
     with pytest.raises(Exception, match="(?i)malformed"):
         strict.option("basePath", table.root).csv(table.day_path("2024-03-03")).collect()

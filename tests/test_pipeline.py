@@ -1,15 +1,13 @@
-"""The whole lab graph in real Dagster runs on real Spark, against temp folders."""
+"""The whole lab graph in real Dagster runs on real Spark, on a local folder and on S3."""
 
 from __future__ import annotations
-
-import shutil
 
 import dagster as dg
 import pytest
 
-from adventureworks_orchestration.partitions import days_in_range
+from adventureworks_orchestration.partitions import days_in_range, landing_file_path
 
-from .conftest import checksums, write_landing
+from .conftest import landing_view, warehouse_view, write_landing
 from .pipeline_helpers import (
     ALL_ASSETS,
     SOURCE,
@@ -23,22 +21,42 @@ DAYS = days_in_range("2024-03-01", "2024-03-03")
 
 
 @pytest.fixture
+def settings(storage_settings):
+    """Every test here runs once per storage: the local folder and the S3 server."""
+    return storage_settings
+
+
+@pytest.fixture
+def warehouse(settings):
+    return warehouse_view(settings)
+
+
+@pytest.fixture
+def landing(settings):
+    return landing_view(settings)
+
+
+@pytest.fixture
 def landed(settings, spark):
     """Three days of landing data, one extra day before and after that must never be touched."""
     return write_landing(settings, days_in_range("2024-02-29", "2024-03-04"))
 
 
-def test_range_run_writes_exactly_those_days_with_landing_row_counts(settings, instance, landed):
+def test_range_run_writes_exactly_those_days_with_landing_row_counts(
+    settings, instance, landed, warehouse, landing
+):
     result = materialize_range(settings, instance, DAYS[0], DAYS[-1])
 
     assert result.success
     for asset in ALL_ASSETS:
         column = "booking_date" if "bookings" in asset or "reports" in asset else "snapshot_date"
-        assert day_folders(settings, asset) == [f"{column}={day}" for day in DAYS], asset
+        assert day_folders(warehouse, asset) == [f"{column}={day}" for day in DAYS], asset
     for landed_file in landed:
         if landed_file.day in DAYS:
             rows = materialized_rows(result, f"labs/source/{landed_file.table}")
-            assert rows[landed_file.day] == landing_rows(landed_file.path)
+            assert rows[landed_file.day] == landing_rows(
+                landing, landed_file.table, landed_file.day
+            )
     transformed = materialized_rows(result, "labs/transformed/bookings")
     source = materialized_rows(result, "labs/source/bookings")
     assert all(0 < transformed[day] < source[day] for day in DAYS), "duplicates were removed"
@@ -56,31 +74,31 @@ def test_range_run_is_one_run_with_one_step_per_asset(settings, instance, landed
         assert sorted(materialized_rows(result, asset)) == DAYS
 
 
-def test_rematerializing_one_day_leaves_other_days_untouched(settings, instance, landed, spark):
+def test_rematerializing_one_day_leaves_other_days_untouched(
+    settings, instance, landed, spark, warehouse
+):
     materialize_range(settings, instance, DAYS[0], DAYS[-1])
-    warehouse = settings.warehouse_dir
-    before = checksums(warehouse)
-    report = settings.warehouse_dir / "labs/reports/revenue_per_facility"
-    rows_before = (
-        spark.read.option("header", True).csv(str(report / "booking_date=2024-03-02")).collect()
-    )
+    before = warehouse.checksums()
+    report = f"{warehouse.root_uri}/labs/reports/revenue_per_facility/booking_date=2024-03-02"
+    rows_before = spark.read.option("header", True).csv(report).collect()
 
     result = materialize_range(settings, instance, "2024-03-02", "2024-03-02")
 
-    after = checksums(warehouse)
+    after = warehouse.checksums()
     other_days = [k for k in before if "2024-03-02" not in k and "_schema" not in k]
     assert other_days and all(after[k] == before[k] for k in other_days)
     assert sorted(materialized_rows(result, "labs/reports/revenue_per_facility")) == ["2024-03-02"]
-    rows_after = spark.read.option("header", True).csv(str(report / "booking_date=2024-03-02"))
+    rows_after = spark.read.option("header", True).csv(report)
     assert sorted(rows_after.collect()) == sorted(rows_before)
 
 
-def test_single_day_downstream_run_reads_only_its_day(settings, instance, landed):
+def test_single_day_downstream_run_reads_only_its_day(settings, instance, landed, warehouse):
     materialize_range(settings, instance, DAYS[0], DAYS[-1])
     # Poison every other day of the upstream tables: a full scan would fail to parse these.
     for asset in SOURCE:
-        for folder in (settings.warehouse_dir / asset).glob("*=2024-03-0[13]"):
-            (folder / "part-poison.csv").write_text("this,is,not,valid\n" * 3)
+        for folder in day_folders(warehouse, asset):
+            if not folder.endswith("2024-03-02"):
+                warehouse.write_text(f"{asset}/{folder}/part-poison.csv", "this,is,not,valid\n" * 3)
 
     result = materialize_range(
         settings, instance, "2024-03-02", "2024-03-02", selection=["labs/transformed/bookings"]
@@ -90,26 +108,27 @@ def test_single_day_downstream_run_reads_only_its_day(settings, instance, landed
     assert sorted(materialized_rows(result, "labs/transformed/bookings")) == ["2024-03-02"]
 
 
-def test_multi_asset_subset_materializes_only_the_selected_table(settings, instance, landed):
+def test_multi_asset_subset_materializes_only_the_selected_table(
+    settings, instance, landed, warehouse
+):
     result = materialize_range(
         settings, instance, DAYS[0], DAYS[-1], selection=["labs/source/members"]
     )
 
     materialized = {e.materialization.asset_key for e in result.get_asset_materialization_events()}
     assert materialized == {dg.AssetKey(["labs", "source", "members"])}
-    assert sorted(p.name for p in (settings.warehouse_dir / "labs/source").iterdir()) == ["members"]
+    assert warehouse.folders("labs/source") == ["members"]
 
 
-def test_missing_landing_file_fails_naming_it(settings, instance, landed):
-    missing = next(f for f in landed if f.table == "facilities" and f.day == "2024-03-02")
-    shutil.os.remove(missing.path)
+def test_missing_landing_file_fails_naming_it(settings, instance, landed, landing, warehouse):
+    landing.remove(landing_file_path("facilities", "2024-03-02"))
 
     result = materialize_range(settings, instance, DAYS[0], DAYS[-1], raise_on_error=False)
 
     assert not result.success
     failure = _failure_message(result)
     assert "facilities/2024-03-02.csv" in failure
-    assert not (settings.warehouse_dir / "labs/source").exists(), "nothing written"
+    assert warehouse.checksums() == {}, "nothing written"
 
 
 @pytest.mark.parametrize(
@@ -125,15 +144,15 @@ def test_missing_landing_file_fails_naming_it(settings, instance, landed):
     ],
     ids=["wrong-header", "missing-field", "bad-value"],
 )
-def test_bad_landing_file_fails_naming_the_file(settings, instance, landed, table, content, reason):
-    bad = next(f for f in landed if f.table == table and f.day == "2024-03-02")
-    with open(bad.path) as handle:
-        lines = handle.read().splitlines()
+def test_bad_landing_file_fails_naming_the_file(
+    settings, instance, landed, landing, warehouse, table, content, reason
+):
+    bad = landing_file_path(table, "2024-03-02")
     if content is None:  # an otherwise good file with one unparsable member id
+        lines = landing.read_text(bad).splitlines()
         lines[3] = "not-an-id" + lines[3][lines[3].index(",") :]
         content = "\n".join(lines) + "\n"
-    with open(bad.path, "w") as handle:
-        handle.write(content)
+    landing.write_text(bad, content)
 
     result = materialize_range(settings, instance, DAYS[0], DAYS[-1], raise_on_error=False)
 
@@ -141,7 +160,7 @@ def test_bad_landing_file_fails_naming_the_file(settings, instance, landed, tabl
     failure = _failure_message(result)
     assert f"{table}/2024-03-02.csv" in failure
     assert reason in failure.lower()
-    assert not (settings.warehouse_dir / f"labs/source/{table}").exists(), "nothing published"
+    assert not day_folders(warehouse, f"labs/source/{table}"), "nothing published"
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:

@@ -1,16 +1,22 @@
-"""Writes generated table-days into a landing root, one CSV file each, via the path template.
+"""Writes generated table-days into a landing area, one CSV file each, via the path template.
 
-Files are written under a temporary name and renamed, so a watcher never sees half a file.
+The landing area is a local folder or an S3 bucket/prefix; both receive whole files only (a local
+file is written under a temporary name and renamed, an S3 object appears whole on PUT), so a
+watcher never sees half a file.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
+import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.fs as pa_fs
 
 from ..partitions.landing import LANDING_TABLES, landing_file_path
 from .bookings import GeneratorConfig, generate_table
@@ -26,16 +32,46 @@ class WrittenFile:
     rows: int
 
 
-class LandingWriter:
-    """A landing root (a local folder, or a bucket/prefix on any pyarrow filesystem)."""
+class LandingSink(Protocol):
+    """Somewhere a whole landing file can be put under its template path."""
 
-    def __init__(self, filesystem: pa_fs.FileSystem, root: str) -> None:
-        self.filesystem = filesystem
-        self.root = root.rstrip("/")
+    def put(self, relative_path: str, data: bytes) -> str: ...
+
+
+class LocalLandingSink:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def put(self, relative_path: str, data: bytes) -> str:
+        target = self.folder / relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        return str(target)
+
+
+class S3LandingSink:
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    def put(self, relative_path: str, data: bytes) -> str:
+        key = f"{self.prefix}/{relative_path}" if self.prefix else relative_path
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="text/csv")
+        return f"s3://{self.bucket}/{key}"
+
+
+class LandingWriter:
+    """Generates table-days and puts each as one CSV file into a landing sink."""
+
+    def __init__(self, sink: LandingSink) -> None:
+        self.sink = sink
 
     @classmethod
-    def local(cls, folder: str) -> LandingWriter:
-        return cls(pa_fs.LocalFileSystem(), str(folder))
+    def local(cls, folder: str | Path) -> LandingWriter:
+        return cls(LocalLandingSink(folder))
 
     def write(
         self,
@@ -50,14 +86,11 @@ class LandingWriter:
             for table in tables:
                 written.append(self.write_table(table, day, generate_table(table, day, config)))
             if index == len(days) or index % 10 == 0:
-                progress(f"generated {index}/{len(days)} day(s) of landing data in {self.root}")
+                progress(f"generated {index}/{len(days)} day(s) of landing data")
         return written
 
-    def write_table(self, table: str, day: str, data) -> WrittenFile:  # noqa: ANN001 - pa.Table
-        path = f"{self.root}/{landing_file_path(table, day)}"
-        temporary = f"{path}.tmp"
-        self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-        with self.filesystem.open_output_stream(temporary) as sink:
-            pa_csv.write_csv(data, sink, pa_csv.WriteOptions(quoting_style="needed"))
-        self.filesystem.move(temporary, path)
+    def write_table(self, table: str, day: str, data: pa.Table) -> WrittenFile:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(quoting_style="needed"))
+        path = self.sink.put(landing_file_path(table, day), buffer.getvalue())
         return WrittenFile(table=table, day=day, path=path, rows=data.num_rows)

@@ -165,12 +165,13 @@ class PartitionedTable:
         try:
             for day in days:
                 folder = f"{self.partition_column}={day}"
-                if folder not in staged_days:
-                    self._fs.mkdirs(f"{staging}/{folder}")
                 if folder in stored_days:
                     self._fs.mkdirs(retired)
                     self._fs.rename(self.day_path(day), f"{retired}/{folder}")
-                self._fs.rename(f"{staging}/{folder}", self.day_path(day))
+                if folder in staged_days:
+                    self._fs.rename(f"{staging}/{folder}", self.day_path(day))
+                else:  # no rows that day: an empty folder says "written, and empty"
+                    self._fs.mkdirs(self.day_path(day))
         finally:
             self._fs.delete(retired)
 

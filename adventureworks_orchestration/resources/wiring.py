@@ -17,14 +17,12 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         io_manager = S3PartitionedCsvIOManager(
             pyspark=spark, s3_bucket=settings.s3.warehouse_bucket
         )
-        landing_root = f"s3a://{settings.s3.landing_bucket}"
     else:
         io_manager = LocalPartitionedCsvIOManager(
             pyspark=spark, base_dir=str(settings.warehouse_dir)
         )
-        landing_root = str(settings.landing_dir)
     return {
         SPARK_RESOURCE_KEY: spark,
         IO_MANAGER_KEY: io_manager,
-        "landing": LandingZone(root=landing_root),
+        "landing": LandingZone(root=settings.landing_root),
     }

