@@ -1,7 +1,8 @@
-"""``awo``: the project's own commands (``awo demo``, ``awo generate``).
+"""``awo``: the project's own commands (demo, generate, create-buckets, s3-server).
 
-``awo demo`` is the laptop quick start: sample data into the local landing folder, then the whole
-``labs`` graph for that range in ONE run on a Dagster instance under the project's data folder.
+``awo demo`` is the laptop quick start: sample data into the landing area, then the whole ``labs``
+graph for that range in ONE run on a Dagster instance under the project's data folder. With
+``--storage s3`` the same happens against the S3 endpoint in the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from .partitions.daily import DAY_FORMAT, days_in_range, parse_day
 from .resources.java import JavaNotFoundError, require_java
+from .resources.object_store import ObjectStoreError, check_buckets, ensure_buckets, s3_client
 from .settings import Settings, settings_from_env
 
 log = logging.getLogger("awo")
@@ -35,9 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_from_env()
     if args.data_dir:
         settings = settings.with_overrides(data_dir=Path(args.data_dir).absolute())
+    if args.storage:
+        settings = settings.with_overrides(storage=args.storage)
     try:
         return args.command(args, settings)
-    except JavaNotFoundError as exc:
+    except (JavaNotFoundError, ObjectStoreError) as exc:
         print(f"awo: {exc}", file=sys.stderr)
         return 2
 
@@ -45,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="awo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", help="data folder (default: $AWO_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--storage",
+        choices=["local", "s3"],
+        help="where data lives (default: $AWO_STORAGE or local)",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="generate N days and materialize the labs graph")
@@ -54,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write sample landing files only")
     _add_range_arguments(generate)
     generate.set_defaults(command=run_generate)
+
+    buckets = commands.add_parser("create-buckets", help="create the S3 buckets the settings name")
+    buckets.set_defaults(command=run_create_buckets)
+
+    server = commands.add_parser(
+        "s3-server", help="run a SeaweedFS S3 server on 127.0.0.1 for trying the S3 storage"
+    )
+    server.add_argument("--port", type=int, default=8333)
+    server.set_defaults(command=run_s3_server)
     return parser
 
 
@@ -79,20 +97,55 @@ def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 
 def run_generate(args: argparse.Namespace, settings: Settings) -> int:
-    from .datagen import GeneratorConfig, LandingWriter
+    from .datagen import GeneratorConfig, LandingWriter, S3LandingSink
 
     days = _days(args, settings)
     config = GeneratorConfig(bookings_per_day=args.bookings_per_day, seed=args.seed)
-    files = LandingWriter.local(str(settings.landing_dir)).write(days, config, progress=log.info)
-    print(
-        f"wrote {len(files)} landing files for {days[0]}..{days[-1]} under {settings.landing_dir}"
+    if settings.uses_s3:
+        check_buckets(settings.s3, [settings.s3.landing_bucket])
+        writer = LandingWriter(S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket))
+    else:
+        writer = LandingWriter.local(settings.landing_dir)
+    files = writer.write(days, config, progress=log.info)
+    print(f"wrote {len(files)} landing files for {days[0]}..{days[-1]} to {settings.landing_root}")
+    return 0
+
+
+def run_create_buckets(args: argparse.Namespace, settings: Settings) -> int:
+    buckets = [settings.s3.warehouse_bucket, settings.s3.landing_bucket]
+    created = ensure_buckets(settings.s3, buckets)
+    check_buckets(settings.s3, buckets)
+    print(f"buckets at {settings.s3.endpoint}: {', '.join(buckets)} (created: {created or 'none'})")
+    return 0
+
+
+def run_s3_server(args: argparse.Namespace, settings: Settings) -> int:
+    from .devtools.s3_server import start_s3_server
+
+    if not (settings.s3.access_key_id and settings.s3.secret_access_key):
+        raise SystemExit("awo: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the server")
+    server = start_s3_server(
+        settings.data_dir / "seaweedfs",
+        settings.s3.access_key_id,
+        settings.s3.secret_access_key,
+        s3_port=args.port,
     )
+    print(f"SeaweedFS S3 at {server.endpoint} (data in {server.data_dir}); Ctrl-C stops it.")
+    print(f"  export AWS_ENDPOINT={server.endpoint} AWO_STORAGE=s3", flush=True)
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
     return 0
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     require_java()
     days = _days(args, settings)
+    if settings.uses_s3:
+        ensure_buckets(settings.s3, [settings.s3.warehouse_bucket, settings.s3.landing_bucket])
     run_generate(args, settings)
     dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
     dagster_home.mkdir(parents=True, exist_ok=True)

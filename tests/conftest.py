@@ -14,15 +14,17 @@ import pytest
 from pyspark.sql import SparkSession
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
+from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
 from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.settings import S3Settings, Settings
 
-from .s3_server import ACCESS_KEY, SECRET_KEY, S3Server, start_s3_server
 from .storage import LocalView, S3View, StorageView
 
 TEST_START = "2024-03-01"
+ACCESS_KEY = "awo-test-access-key"
+SECRET_KEY = "awo-test-secret-key"
 TEST_BOOKINGS_PER_DAY = 200
 
 
@@ -42,7 +44,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """SeaweedFS on 127.0.0.1 for the whole session, stopped by its PID at the end."""
-    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"))
+    server = start_s3_server(tmp_path_factory.mktemp("seaweedfs"), ACCESS_KEY, SECRET_KEY)
     try:
         yield server
     finally:

@@ -85,8 +85,14 @@ def s3_settings_from_spark_config(config: dict[str, str]) -> S3Settings:
 
 def ensure_buckets(s3: S3Settings, buckets: Iterable[str]) -> list[str]:
     """Create the buckets that do not exist yet; returns the ones created."""
-    client = s3_client(s3)
-    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    client = s3_client(s3, connect_timeout=3)
+    try:
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    except (BotoCoreError, ClientError) as exc:
+        raise ObjectStoreError(
+            f"cannot list buckets at {s3.endpoint or 'AWS S3'} ({exc}): check AWS_ENDPOINT, "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from None
     created = []
     for bucket in buckets:
         if bucket not in existing:

