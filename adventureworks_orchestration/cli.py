@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import signal
 import sys
 import time
 from collections import defaultdict
@@ -132,6 +133,7 @@ def run_s3_server(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"SeaweedFS S3 at {server.endpoint} (data in {server.data_dir}); Ctrl-C stops it.")
     print(f"  export AWS_ENDPOINT={server.endpoint} AWO_STORAGE=s3", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill PID` stops weed as well
     try:
         server.process.wait()
     except KeyboardInterrupt:

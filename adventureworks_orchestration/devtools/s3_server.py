@@ -38,10 +38,11 @@ class S3Server:
     data_dir: Path
 
     def stop(self) -> None:
+        """SIGINT (weed shuts down on it; SIGTERM it may sit out), SIGKILL if it lingers."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGINT)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
