@@ -14,3 +14,4 @@ FIVE_MINUTE_SCHEDULE_NAME = "sample_job_every_five_minutes"
 DAILY_SCHEDULE_NAME = "sample_job_daily"
 
 OWNERS = ["team:data-platform"]
+LANDING_SENSOR_NAME = "landing_files_sensor"

@@ -10,6 +10,7 @@ from .partitions import daily_partitions_def
 from .resources.java import require_java
 from .resources.wiring import build_resources
 from .schedules import build_schedules
+from .sensors.landing_sensor import build_landing_sensor
 from .settings import Settings, get_settings
 
 
@@ -23,6 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=build_sample_assets(partitions_def),
         jobs=[sample_job],
         schedules=build_schedules(sample_job, settings.partitions_start),
+        sensors=[build_landing_sensor(sample_job, settings)],
         resources=build_resources(settings),
         executor=dg.in_process_executor,
     )

@@ -43,6 +43,8 @@ class Settings:
     spark_driver_memory: str = "2g"
     spark_driver_host: str | None = None
     spark_jars_cache: Path = Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
+    sensor_interval_seconds: int = 30
+    sensor_lookback_days: int = 7
     s3: S3Settings = field(default_factory=S3Settings)
 
     @property
@@ -94,6 +96,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             env.get("AWO_SPARK_JARS_CACHE")
             or Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
         ).expanduser(),
+        sensor_interval_seconds=int(env.get("AWO_SENSOR_INTERVAL_SECONDS", "30")),
+        sensor_lookback_days=int(env.get("AWO_SENSOR_LOOKBACK_DAYS", "7")),
         s3=S3Settings(
             endpoint=env.get("AWS_ENDPOINT") or None,
             region=env.get("AWS_REGION", "us-east-1"),

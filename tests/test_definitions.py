@@ -71,6 +71,13 @@ def test_sample_job_selects_group_labs_and_runs_in_process(defs):
     assert isinstance(job.partitions_def, dg.DailyPartitionsDefinition)
 
 
+def test_landing_sensor_is_running_by_default_and_targets_the_sample_job(defs):
+    sensor = defs.get_sensor_def("landing_files_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 30
+    assert sensor.job_name == SAMPLE_JOB_NAME
+
+
 def test_schedules_crons(defs):
     crons = {s.name: s.cron_schedule for s in defs.get_repository_def().schedule_defs}
     assert crons == {FIVE_MINUTE_SCHEDULE_NAME: "*/5 * * * *", DAILY_SCHEDULE_NAME: "0 1 * * *"}

@@ -12,8 +12,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from ..partitions.landing import landing_file_path
-from .hadoop_fs import FileStatus, HadoopFileSystem
+from ..partitions.landing import LANDING_DATASET, landing_file_path
+from ..settings import S3Settings
+from .landing_listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
+from .object_store import s3_client
 
 DAY_IN_FILE_NAME = r"(\d{4}-\d{2}-\d{2})\.csv$"
 
@@ -23,9 +25,14 @@ class MissingLandingFilesError(FileNotFoundError):
 
 
 class LandingZone(dg.ConfigurableResource):
-    """Where landing files are: a local folder or an ``s3a://bucket/prefix`` URI."""
+    """Where landing files are: a local folder or an ``s3a://bucket[/prefix]`` URI (with the
+    store's endpoint and keys, for listing them the way the landing sensor does)."""
 
     root: str
+    s3_endpoint: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @property
     def root_uri(self) -> str:
@@ -36,28 +43,41 @@ class LandingZone(dg.ConfigurableResource):
     def file_uri(self, table: str, day: str) -> str:
         return f"{self.root_uri}/{landing_file_path(table, day)}"
 
-    def find_files(self, spark: SparkSession, table: str, days: Sequence[str]) -> list[FileStatus]:
-        """The landing files of ``table`` for ``days``, from one listing of the table's folder."""
-        wanted = {self.file_uri(table, day).rsplit("/", 1)[1]: day for day in days}
-        folder = self.file_uri(table, days[0]).rsplit("/", 1)[0]
+    def lister(self) -> LandingLister:
+        if not self.root.startswith("s3a://"):
+            return LocalLandingLister(self.root)
+        bucket, _, prefix = self.root[len("s3a://") :].partition("/")
+        store = S3Settings(
+            endpoint=self.s3_endpoint,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=self.s3_secret_access_key,
+        )
+        return S3LandingLister(s3_client(store), bucket, prefix)
+
+    def find_files(self, table: str, days: Sequence[str]) -> list[LandingObject]:
+        """The landing files of ``table`` for ``days``: one listing from the first day on."""
+        wanted = {landing_file_path(table, day): day for day in days}
+        prefix = f"{LANDING_DATASET}/{table}/"
+        first = min(wanted)
         found = {
-            status.name: status
-            for status in HadoopFileSystem(spark, folder).list(folder)
-            if status.name in wanted and not status.is_dir
+            item.key: item
+            for item in self.lister().list_after(prefix, start_after=first[: -len(".csv")])
+            if item.key in wanted
         }
-        missing = [self.file_uri(table, wanted[name]) for name in sorted(set(wanted) - set(found))]
+        missing = [self.file_uri(table, wanted[key]) for key in sorted(set(wanted) - set(found))]
         if missing:
             raise MissingLandingFilesError(
                 f"{len(missing)} landing file(s) missing for {table}: "
                 + ", ".join(missing[:10])
                 + (" ..." if len(missing) > 10 else "")
             )
-        return [found[name] for name in sorted(found)]
+        return [found[key] for key in sorted(found)]
 
     def read(
         self,
         spark: SparkSession,
-        files: Sequence[FileStatus],
+        files: Sequence[LandingObject],
         schema: StructType,
         partition_column: str,
     ) -> DataFrame:
@@ -71,7 +91,7 @@ class LandingZone(dg.ConfigurableResource):
             .option("header", "true")
             .option("enforceSchema", "false")
             .option("mode", "FAILFAST")
-            .csv([status.path for status in files])
+            .csv([f"{self.root_uri}/{item.key}" for item in files])
             .withColumn(
                 partition_column,
                 F.to_date(F.regexp_extract(F.col("_metadata.file_path"), DAY_IN_FILE_NAME, 1)),

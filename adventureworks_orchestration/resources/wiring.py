@@ -24,5 +24,11 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         SPARK_RESOURCE_KEY: spark,
         IO_MANAGER_KEY: io_manager,
-        "landing": LandingZone(root=settings.landing_root),
+        "landing": LandingZone(
+            root=settings.landing_root,
+            s3_endpoint=settings.s3.endpoint,
+            s3_region=settings.s3.region,
+            s3_access_key_id=settings.s3.access_key_id,
+            s3_secret_access_key=settings.s3.secret_access_key,
+        ),
     }

@@ -19,7 +19,7 @@ from ...constants import (
     IO_MANAGER_KEY,
     OWNERS,
 )
-from ...partitions.landing import LANDING_TABLES
+from ...partitions.landing import LANDING_TABLES, parse_landing_path
 from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
 from . import transforms
@@ -77,17 +77,27 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         days = context.partition_keys
         tables = sorted(key.path[-1] for key in context.selected_asset_keys)
         try:
-            files = {table: landing.find_files(spark, table, days) for table in tables}
+            files = {table: landing.find_files(table, days) for table in tables}
         except MissingLandingFilesError as exc:
             raise dg.Failure(description=str(exc)) from None
         for table in tables:
             context.log.info(f"{table}: reading {len(files[table])} landing file(s)")
+            for item in files[table]:  # provenance: which file built which day
+                context.add_asset_metadata(
+                    {
+                        "landing_file": item.key,
+                        "landing_size": item.size,
+                        "landing_etag": item.etag,
+                    },
+                    asset_key=_key(ASSET_PREFIX_SOURCE, table),
+                    partition_key=parse_landing_path(item.key).day,
+                )
             yield dg.Output(
                 landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table]),
                 output_name=table,
                 metadata={
                     "landing_files": len(files[table]),
-                    "landing_bytes": sum(status.size for status in files[table]),
+                    "landing_bytes": sum(item.size for item in files[table]),
                 },
             )
 
