@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import dagster as dg
 import pytest
 
 from adventureworks_orchestration.partitions import days_in_range, landing_file_path
 from adventureworks_orchestration.resources.landing_listing import build_landing_lister
+from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
 from adventureworks_orchestration.sensors.landing_scan import LandingCursor, scan_landing
 from adventureworks_orchestration.sensors.landing_sensor import (
     RANGE_END_TAG,
@@ -16,7 +19,7 @@ from adventureworks_orchestration.sensors.landing_sensor import (
     evaluate_landing,
 )
 
-from .conftest import landing_view, write_landing
+from .conftest import landing_view, make_settings, write_landing
 from .pipeline_helpers import materialize_range
 
 NOW = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)  # last complete day: 2024-03-19
@@ -137,3 +140,34 @@ def _count_list_calls(lister):
 
     lister.client.meta.events.register("before-call.s3.ListObjectsV2", count)
     return lambda: counter["n"]
+
+
+def test_a_tick_over_100k_existing_objects_costs_a_handful_of_lists(s3_store, instance, tmp_path):
+    """100,000 objects already in the landing prefixes, 10 new files: 3 LIST requests."""
+    store = replace(s3_store, landing_bucket="landing-100k", warehouse_bucket="warehouse-100k")
+    ensure_buckets(store, [store.landing_bucket, store.warehouse_bucket])
+    settings = make_settings(tmp_path, storage="s3", s3=store)
+    client = s3_client(store)
+    old_days = [(dt.date(1750, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(33_334)]
+    keys = [
+        landing_file_path(t, d) for t in ("bookings", "facilities", "members") for d in old_days
+    ]
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        list(
+            pool.map(
+                lambda k: client.put_object(Bucket=store.landing_bucket, Key=k, Body=b"x"),
+                keys[:100_000],
+            )
+        )
+    write_landing(settings, days_in_range("2024-03-01", "2024-03-03"), bookings_per_day=5)
+    write_landing(settings, ["2024-03-04"], bookings_per_day=5)
+    lister = build_landing_lister(settings)
+    landing_view(settings).remove(landing_file_path("members", "2024-03-04"))
+    landing_view(settings).remove(landing_file_path("facilities", "2024-03-04"))
+    calls = _count_list_calls(lister)
+
+    context = dg.build_sensor_context(instance=instance, cursor=None)
+    result = evaluate_landing(context, lister, settings, NOW)
+
+    assert spans(result) == [("2024-03-01", "2024-03-03")]
+    assert calls() == 3
