@@ -4,6 +4,7 @@ real Dagster instances, and sample landing data made by the project's own genera
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -65,6 +66,7 @@ def spark(s3_store: S3Settings) -> Iterator[SparkSession]:
     It is started with the S3A connector pointed at the test server, so the same session serves
     the local-folder and the S3 variants of every storage test.
     """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every Spark service on loopback
     builder = SparkSession.builder
     settings = make_settings(Path("unused"), storage="s3", s3=s3_store)
     for key, value in spark_config(settings).items():

@@ -6,6 +6,7 @@ session across all its steps because the definitions use the in-process executor
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -87,6 +88,9 @@ class SparkResource(PySparkResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
+        if self.spark_config.get("spark.master", "").startswith("local"):
+            # Without it Spark picks the first non-loopback interface for some of its services.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if self.preflight_s3_buckets:
             try:
                 check_buckets(
