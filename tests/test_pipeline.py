@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from adventureworks_orchestration.partitions import days_in_range, landing_file_path
+from adventureworks_orchestration.resources.landing_listing import build_landing_lister
 
 from .conftest import landing_view, warehouse_view, write_landing
 from .pipeline_helpers import (
@@ -60,6 +61,23 @@ def test_range_run_writes_exactly_those_days_with_landing_row_counts(
     transformed = materialized_rows(result, "labs/transformed/bookings")
     source = materialized_rows(result, "labs/source/bookings")
     assert all(0 < transformed[day] < source[day] for day in DAYS), "duplicates were removed"
+
+
+def test_source_materializations_say_which_landing_file_built_each_day(settings, instance, landed):
+    result = materialize_range(settings, instance, DAYS[0], DAYS[-1])
+
+    listed = {
+        item.key: item for item in build_landing_lister(settings).list_after("bookings/members/")
+    }
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key != dg.AssetKey(["labs", "source", "members"]):
+            continue
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        expected = listed[landing_file_path("members", materialization.partition)]
+        assert metadata["landing_file"] == expected.key
+        assert metadata["landing_etag"] == expected.etag
+        assert metadata["landing_size"] == expected.size
 
 
 def test_range_run_is_one_run_with_one_step_per_asset(settings, instance, landed):
