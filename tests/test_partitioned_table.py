@@ -160,3 +160,11 @@ def test_rows_per_day_are_exact_over_a_long_range_with_gaps(spark, table):
 
     assert result.rows_per_day == {day: (i if i % 7 else 0) for i, day in enumerate(days)}
     assert result.total_rows == len(rows)
+
+
+def test_a_corrupted_stored_file_fails_the_read_naming_it(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
+    root.write_text(f"{TABLE}/day=2024-03-02/part-corrupt.csv", "id,label\nnot-a-number,x\n")
+
+    with pytest.raises(Exception, match=r"part-corrupt\.csv"):
+        table.read(["2024-03-02"]).collect()

@@ -124,6 +124,7 @@ class PartitionedTable:
         return (
             self.spark.read.schema(self.schema())
             .options(**CSV_OPTIONS)
+            .option("mode", "FAILFAST")  # our own files: a row that does not parse is corruption
             .option("basePath", self.root)
             .csv([self.day_path(day) for day in wanted])
         )
