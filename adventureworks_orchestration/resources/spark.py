@@ -41,7 +41,26 @@ def spark_config(settings: Settings) -> dict[str, Any]:
 
 
 # pyspark 4.2 bundles Hadoop 3.5.0; hadoop-aws must match it exactly (it pulls the AWS SDK v2).
-HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.5.0"
+HADOOP_AWS_VERSION = "3.5.0"
+HADOOP_AWS_PACKAGE = f"org.apache.hadoop:hadoop-aws:{HADOOP_AWS_VERSION}"
+
+
+def s3a_jars_config(settings: Settings) -> dict[str, str]:
+    """Where the S3A jars come from: Maven Central via Spark's resolver, cached in ivy.
+
+    In local mode, once the cache holds them, the driver's class path points straight at the
+    cached jars: PySpark otherwise copies every resolved jar (the AWS SDK bundle is ~690 MB) into
+    the session's temp folder at each start, 3-4 s per run. A cluster needs the jars shipped to
+    its executors, so it always resolves them as packages.
+    """
+    cached_jars = settings.spark_jars_cache / "jars"
+    hadoop_aws_jar = cached_jars / ("org.apache.hadoop_hadoop-aws-" + HADOOP_AWS_VERSION + ".jar")
+    if settings.spark_master.startswith("local") and hadoop_aws_jar.exists():
+        return {"spark.driver.extraClassPath": str(cached_jars / "*")}
+    return {
+        "spark.jars.packages": HADOOP_AWS_PACKAGE,
+        "spark.jars.ivy": str(settings.spark_jars_cache),
+    }
 
 
 def s3a_config(settings: Settings) -> dict[str, str]:
@@ -54,8 +73,7 @@ def s3a_config(settings: Settings) -> dict[str, str]:
     """
     s3 = settings.s3
     config = {
-        "spark.jars.packages": HADOOP_AWS_PACKAGE,
-        "spark.jars.ivy": str(settings.spark_jars_cache),
+        **s3a_jars_config(settings),
         "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.endpoint.region": s3.region or "us-east-1",
