@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .partitions.daily import DAY_FORMAT, days_in_range, parse_day
+from .partitions.daily import days_in_range, parse_day
 from .resources.java import JavaNotFoundError, require_java
 from .resources.object_store import ObjectStoreError, check_buckets, ensure_buckets, s3_client
 from .settings import Settings, settings_from_env
@@ -203,4 +203,4 @@ def _summary(events: Sequence) -> str:
     )
 
 
-__all__ = ["DAY_FORMAT", "main"]
+__all__ = ["main"]
