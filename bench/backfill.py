@@ -27,12 +27,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from _common import make_workdir, step, write_results
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.partitions.daily import days_in_range, parse_day
@@ -40,7 +41,6 @@ from adventureworks_orchestration.settings import settings_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
 BARE_SCRIPT = BENCH_DIR / "bare_pyspark.py"
 SELECTION = "group:labs"
 ASSETS = (
@@ -108,17 +108,6 @@ def bench_days(count: int) -> list[str]:
     """The first ``count`` partitions, from the partitions' start date the runs will use."""
     first = parse_day(settings_from_env().partitions_start)
     return days_in_range(first, first + dt.timedelta(days=count - 1))
-
-
-def make_workdir(requested: str | None) -> tuple[Path, bool]:
-    """The folder to work in and whether it is ours to delete; never reuses old results."""
-    if requested is None:
-        return Path(tempfile.mkdtemp(prefix="awo-bench-backfill-")), True
-    workdir = Path(requested).expanduser().absolute()
-    if workdir.exists() and any(workdir.iterdir()):
-        raise SystemExit(f"backfill.py: --workdir {workdir} is not empty; give a new folder")
-    workdir.mkdir(parents=True, exist_ok=True)
-    return workdir, False
 
 
 def generate_landing(landing: Path, days: Sequence[str], args: argparse.Namespace) -> int:
@@ -363,18 +352,6 @@ def format_table(header: Sequence[str], rows: Sequence[tuple[str, int, float, fl
     )
 
 
-def write_results(results: Mapping[str, object]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"backfill-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
-
-
-def step(message: str) -> None:
-    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
 def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, object], list[str]]:
     """Generate once, run a, b and c on copies of the same landing files, then cross-check."""
     days = bench_days(args.days)
@@ -409,13 +386,13 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir, temporary = make_workdir(args.workdir)
+    workdir, temporary = make_workdir("backfill", args.workdir)
     try:
         results, problems = run_benchmark(args, workdir)
     except BenchmarkError as exc:
         print(f"\nBENCHMARK FAILED: {exc}\n(workdir kept: {workdir})", file=sys.stderr)
         return 1
-    path = write_results(results)
+    path = write_results("backfill", results)
     print("\n" + render(results) + f"\n\nresults:    {path}")
     if problems:
         print("\n" + "!" * 72, file=sys.stderr)

@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import shlex
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from _common import make_workdir, step, write_results
 from dagster_aws.s3.sensor import get_objects
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
@@ -61,7 +60,6 @@ from adventureworks_orchestration.sensors.landing_sensor import (
 from adventureworks_orchestration.settings import S3Settings, Settings
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
 ACCESS_KEY = "awo-bench-access-key"
 SECRET_KEY = "awo-bench-secret-key"
 BUCKET = "landing"
@@ -141,17 +139,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     return args
-
-
-def make_workdir(requested: str | None) -> tuple[Path, bool]:
-    """The folder for the server's data and whether it is ours to delete afterwards."""
-    if requested is None:
-        return Path(tempfile.mkdtemp(prefix="awo-bench-sensor-")), True
-    workdir = Path(requested).expanduser().absolute()
-    if workdir.exists() and any(workdir.iterdir()):
-        raise SystemExit(f"sensor.py: --workdir {workdir} is not empty; give a new folder")
-    workdir.mkdir(parents=True, exist_ok=True)
-    return workdir, False
 
 
 def old_key(index: int) -> str:
@@ -445,27 +432,15 @@ def render(results: dict[str, Any]) -> str:
     )
 
 
-def write_results(results: dict[str, object]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"sensor-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
-
-
-def step(message: str) -> None:
-    print(f"[{dt.datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    workdir, temporary = make_workdir(args.workdir)
+    workdir, temporary = make_workdir("sensor", args.workdir)
     try:
         results = run_benchmark(args, workdir)
     except BenchmarkError as exc:
         print(f"\nBENCHMARK FAILED: {exc}\n(workdir kept: {workdir})", file=sys.stderr)
         return 1
-    path = write_results(results)
+    path = write_results("sensor", results)
     print("\n" + render(results) + f"\n\nresults:    {path}")
     if temporary:
         shutil.rmtree(workdir, ignore_errors=True)

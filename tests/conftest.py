@@ -3,7 +3,6 @@ real Dagster instances, and sample landing data made by the project's own genera
 
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -124,12 +123,3 @@ def write_landing(
         sink = S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket)
         return LandingWriter(sink).write(days, config)
     return LandingWriter.local(settings.landing_dir).write(days, config)
-
-
-def checksums(folder: Path) -> dict[str, str]:
-    """sha256 of every file below ``folder``, keyed by relative path."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
