@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .partitions.daily import days_in_range, parse_day
 from .resources.java import JavaNotFoundError, require_java
-from .resources.object_store import ObjectStoreError, check_buckets, ensure_buckets, s3_client
 from .settings import Settings, settings_from_env
+from .storage.s3 import ObjectStoreError, check_buckets, ensure_buckets, s3_client
 
 log = logging.getLogger("awo")
 

@@ -24,12 +24,12 @@ from pyspark.sql import functions as F
 
 from adventureworks_orchestration.assets.sample import transforms
 from adventureworks_orchestration.assets.sample.schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
+from adventureworks_orchestration.landing.paths import LANDING_TABLES, landing_file_path
+from adventureworks_orchestration.landing.reader import DAY_IN_FILE_NAME
 from adventureworks_orchestration.partitions.daily import days_in_range
-from adventureworks_orchestration.partitions.landing import LANDING_TABLES, landing_file_path
-from adventureworks_orchestration.resources.landing_zone import DAY_IN_FILE_NAME
-from adventureworks_orchestration.resources.partitioned_table import CSV_OPTIONS
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.settings import Settings, settings_from_env
+from adventureworks_orchestration.storage.partitioned_table import CSV_OPTIONS
 
 # Same partition columns as the assets' ``partition_column`` metadata in assets/sample/assets.py.
 SNAPSHOT_COLUMN = "snapshot_date"

@@ -43,14 +43,13 @@ from dagster_aws.s3.sensor import get_objects
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
 from adventureworks_orchestration.devtools.s3_server import start_s3_server
-from adventureworks_orchestration.partitions.daily import days_in_range
-from adventureworks_orchestration.partitions.landing import (
+from adventureworks_orchestration.landing.listing import LandingObject, S3LandingLister
+from adventureworks_orchestration.landing.paths import (
     LANDING_DATASET,
     LANDING_TABLES,
     landing_file_path,
 )
-from adventureworks_orchestration.resources.landing_listing import LandingObject, S3LandingLister
-from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
+from adventureworks_orchestration.partitions.daily import days_in_range
 from adventureworks_orchestration.sensors.landing_scan import LandingCursor, PlannedRun
 from adventureworks_orchestration.sensors.landing_sensor import (
     RANGE_END_TAG,
@@ -58,6 +57,7 @@ from adventureworks_orchestration.sensors.landing_sensor import (
     evaluate_landing,
 )
 from adventureworks_orchestration.settings import S3Settings, Settings
+from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
 BENCH_DIR = Path(__file__).resolve().parent
 ACCESS_KEY = "awo-bench-access-key"

@@ -16,9 +16,9 @@ from pyspark.sql import SparkSession
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
-from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.settings import S3Settings, Settings
+from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
 from .storage import LocalView, S3View, StorageView
 

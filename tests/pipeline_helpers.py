@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import dagster as dg
 
 from adventureworks_orchestration.assets.sample import build_sample_assets
-from adventureworks_orchestration.partitions import daily_partitions_def, landing_file_path
+from adventureworks_orchestration.landing.paths import landing_file_path
+from adventureworks_orchestration.partitions import daily_partitions_def
 from adventureworks_orchestration.resources.wiring import build_resources
 from adventureworks_orchestration.settings import Settings
 

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, generate_table
 from adventureworks_orchestration.datagen.bookings import FACILITIES, member_count
-from adventureworks_orchestration.partitions import parse_landing_path
+from adventureworks_orchestration.landing.paths import parse_landing_path
 
 
 def _digest(path: str) -> str:

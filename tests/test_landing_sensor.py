@@ -9,15 +9,16 @@ from dataclasses import replace
 import dagster as dg
 import pytest
 
-from adventureworks_orchestration.partitions import days_in_range, landing_file_path
-from adventureworks_orchestration.resources.landing_listing import build_landing_lister
-from adventureworks_orchestration.resources.object_store import ensure_buckets, s3_client
+from adventureworks_orchestration.landing.listing import build_landing_lister
+from adventureworks_orchestration.landing.paths import landing_file_path
+from adventureworks_orchestration.partitions import days_in_range
 from adventureworks_orchestration.sensors.landing_scan import LandingCursor, scan_landing
 from adventureworks_orchestration.sensors.landing_sensor import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     evaluate_landing,
 )
+from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
 from .conftest import landing_view, make_settings, write_landing
 from .pipeline_helpers import materialize_range

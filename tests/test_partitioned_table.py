@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from adventureworks_orchestration.resources.partitioned_table import (
+from adventureworks_orchestration.storage.partitioned_table import (
     PartitionedTable,
     PartitionedTableError,
 )

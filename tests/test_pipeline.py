@@ -5,8 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from adventureworks_orchestration.partitions import days_in_range, landing_file_path
-from adventureworks_orchestration.resources.landing_listing import build_landing_lister
+from adventureworks_orchestration.landing.listing import build_landing_lister
+from adventureworks_orchestration.landing.paths import landing_file_path
+from adventureworks_orchestration.partitions import days_in_range
 
 from .conftest import landing_view, warehouse_view, write_landing
 from .pipeline_helpers import (

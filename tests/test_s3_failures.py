@@ -10,7 +10,7 @@ from dataclasses import replace
 import dagster as dg
 import pytest
 
-from adventureworks_orchestration.resources.object_store import (
+from adventureworks_orchestration.storage.s3 import (
     ObjectStoreError,
     check_buckets,
     ensure_buckets,

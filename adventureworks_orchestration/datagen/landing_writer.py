@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from ..partitions.landing import LANDING_TABLES, landing_file_path
+from ..landing.paths import LANDING_TABLES, landing_file_path
 from .bookings import GeneratorConfig, generate_table
 
 log = logging.getLogger(__name__)

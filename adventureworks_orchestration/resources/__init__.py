@@ -1,20 +1,5 @@
-"""Resources: the Spark session, the partitioned IO managers and the storage they sit on."""
+"""Dagster resources only: the Spark session, the IO managers over ``storage``, the landing zone.
 
-from .csv_io_manager import (
-    LocalPartitionedCsvIOManager,
-    PartitionedCsvIOManager,
-    S3PartitionedCsvIOManager,
-)
-from .java import JavaNotFoundError, require_java
-from .spark import SparkResource, build_spark_resource, spark_config
-
-__all__ = [
-    "JavaNotFoundError",
-    "LocalPartitionedCsvIOManager",
-    "PartitionedCsvIOManager",
-    "S3PartitionedCsvIOManager",
-    "SparkResource",
-    "build_spark_resource",
-    "require_java",
-    "spark_config",
-]
+Import the submodule you need; the package itself imports nothing (pyspark stays unloaded for
+modules, like the sensors, that never touch Spark).
+"""

@@ -10,7 +10,7 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
-from .partitioned_table import PartitionedTable, WriteResult
+from ..storage.partitioned_table import PartitionedTable, WriteResult
 from .spark_errors import explain_file_failure
 
 PARTITION_COLUMN_METADATA_KEY = "partition_column"

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from ..partitions.landing import LANDING_DATASET, landing_file_path
+from ..landing.listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
+from ..landing.paths import LANDING_DATASET, landing_file_path
+from ..landing.reader import read_landing_files
 from ..settings import S3Settings
-from .landing_listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
-from .object_store import s3_client
-
-DAY_IN_FILE_NAME = r"(\d{4}-\d{2}-\d{2})\.csv$"
+from ..storage.s3 import s3_client
 
 
 class MissingLandingFilesError(FileNotFoundError):
@@ -81,19 +79,6 @@ class LandingZone(dg.ConfigurableResource):
         schema: StructType,
         partition_column: str,
     ) -> DataFrame:
-        """All ``files`` in one scan; the day comes from each file's name into ``partition_column``.
-
-        The header must name the schema's columns and every row must parse (FAILFAST), so a bad
-        file fails the write with the file's path rather than turning into silent nulls.
-        """
-        return (
-            spark.read.schema(schema)
-            .option("header", "true")
-            .option("enforceSchema", "false")
-            .option("mode", "FAILFAST")
-            .csv([f"{self.root_uri}/{item.key}" for item in files])
-            .withColumn(
-                partition_column,
-                F.to_date(F.regexp_extract(F.col("_metadata.file_path"), DAY_IN_FILE_NAME, 1)),
-            )
-        )
+        """All ``files`` in one Spark scan (see ``landing.reader``)."""
+        uris = [f"{self.root_uri}/{item.key}" for item in files]
+        return read_landing_files(spark, uris, schema, partition_column)

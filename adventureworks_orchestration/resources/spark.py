@@ -14,8 +14,8 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 
 from ..settings import Settings
+from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 from .java import require_java
-from .object_store import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 
 
 def spark_config(settings: Settings) -> dict[str, Any]:

@@ -29,9 +29,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..landing.listing import LandingLister, LandingObject
+from ..landing.paths import LANDING_DATASET, LANDING_TABLES, parse_landing_path
 from ..partitions.daily import parse_day
-from ..partitions.landing import LANDING_DATASET, LANDING_TABLES, parse_landing_path
-from ..resources.landing_listing import LandingLister, LandingObject
 
 DEFAULT_LOOKBACK_DAYS = 7
 

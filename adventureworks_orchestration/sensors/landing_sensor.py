@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 
 from ..constants import ASSET_GROUP_LABS, ASSET_PREFIX_SOURCE, LANDING_SENSOR_NAME
+from ..landing.listing import LandingLister, build_landing_lister
 from ..partitions.daily import latest_complete_day
-from ..resources.landing_listing import LandingLister, build_landing_lister
 from ..settings import Settings
 from .landing_scan import LandingCursor, changed_days, plan_runs, remember, scan_landing
 

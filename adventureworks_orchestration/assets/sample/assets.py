@@ -19,7 +19,7 @@ from ...constants import (
     IO_MANAGER_KEY,
     OWNERS,
 )
-from ...partitions.landing import LANDING_TABLES, parse_landing_path
+from ...landing.paths import LANDING_TABLES, parse_landing_path
 from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
 from . import transforms

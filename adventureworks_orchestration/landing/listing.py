@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..settings import Settings
-from .object_store import s3_client
+from ..storage.s3 import s3_client
 
 
 @dataclass(frozen=True)

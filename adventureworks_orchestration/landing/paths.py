@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .daily import DAY_FORMAT, parse_day
+from ..partitions.daily import DAY_FORMAT, parse_day
 
 LANDING_DATASET = "bookings"
 LANDING_TABLES: tuple[str, ...] = ("bookings", "facilities", "members")
