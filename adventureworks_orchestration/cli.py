@@ -149,9 +149,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     if settings.uses_s3:
         ensure_buckets(settings.s3, [settings.s3.warehouse_bucket, settings.s3.landing_bucket])
     run_generate(args, settings)
-    dagster_home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # the default SQLite instance, said explicitly
+    from .dagster_home import ensure_dagster_home
+
+    ensure_dagster_home(Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))))
 
     import dagster as dg
 

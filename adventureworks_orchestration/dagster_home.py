@@ -1,0 +1,33 @@
+"""The project's embedded Dagster instance: SQLite storage under ``<data dir>/dagster_home``.
+
+``awo`` (and the README's ``dagster dev`` / ``dg`` commands) use this folder, so every run shows in
+one UI. Its ``dagster.yaml`` is written from ``EMBEDDED_INSTANCE_CONFIG`` below: the settings a
+run of this platform relies on (concurrency pools so two runs never write one asset at once) are
+the same here as in ``deploy/dagster.yaml``; a test holds the two together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+MARKER = "# written by awo (adventureworks_orchestration/dagster_home.py); edit freely"
+
+# One slot per pool: each Spark asset names a pool of its own (see ``assets``), so runs that write
+# the same asset queue behind each other while runs on different assets still run side by side.
+EMBEDDED_INSTANCE_CONFIG: dict = {
+    "concurrency": {"pools": {"default_limit": 1, "granularity": "op"}},
+}
+
+
+def ensure_dagster_home(folder: Path) -> Path:
+    """Create the folder and its ``dagster.yaml`` unless the user already has one of their own.
+
+    An empty ``dagster.yaml`` (what earlier versions of ``awo`` left) is replaced.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        config.write_text(MARKER + "\n" + yaml.safe_dump(EMBEDDED_INSTANCE_CONFIG, sort_keys=False))
+    return folder

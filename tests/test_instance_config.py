@@ -1,0 +1,42 @@
+"""The settings every Dagster instance we ship must carry, held together in one test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from adventureworks_orchestration.dagster_home import EMBEDDED_INSTANCE_CONFIG, ensure_dagster_home
+
+DEPLOY_INSTANCE = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
+
+
+def _contains(big: object, small: object) -> bool:
+    if isinstance(small, dict):
+        return isinstance(big, dict) and all(_contains(big.get(k), v) for k, v in small.items())
+    return big == small
+
+
+def test_deployed_instance_has_every_setting_of_the_embedded_one():
+    deployed = yaml.safe_load(DEPLOY_INSTANCE.read_text())
+    assert _contains(deployed, EMBEDDED_INSTANCE_CONFIG)
+    assert not _contains({}, EMBEDDED_INSTANCE_CONFIG), "the check can fail"
+
+
+def test_pools_allow_one_writer_per_asset():
+    assert EMBEDDED_INSTANCE_CONFIG["concurrency"]["pools"]["default_limit"] == 1
+
+
+def test_dagster_home_is_written_once_and_a_users_own_config_is_kept(tmp_path):
+    home = ensure_dagster_home(tmp_path / "home")
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == EMBEDDED_INSTANCE_CONFIG
+
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_home(home)
+    assert (home / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+
+
+def test_an_empty_config_left_by_older_versions_is_replaced(tmp_path):
+    (tmp_path / "dagster.yaml").write_text("")
+    ensure_dagster_home(tmp_path)
+    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == EMBEDDED_INSTANCE_CONFIG
