@@ -15,3 +15,7 @@ DAILY_SCHEDULE_NAME = "sample_job_daily"
 
 OWNERS = ["team:data-platform"]
 LANDING_SENSOR_NAME = "landing_files_sensor"
+
+# Dagster concurrency pools: one per stored asset (one per step for the source multi_asset), each
+# limited to one slot by the instance config (dagster_home.py, deploy/dagster.yaml).
+WRITE_POOL_PREFIX = "awo-write"

@@ -46,6 +46,10 @@ class Settings:
     sensor_interval_seconds: int = 30
     sensor_lookback_days: int = 7
     s3: S3Settings = field(default_factory=S3Settings)
+    # storage: the publish protocol (storage/partitioned_table.py)
+    storage_keep_replaced_minutes: float = 60.0
+    storage_lease_seconds: float = 120.0
+    storage_lease_wait_seconds: float = 600.0
 
     @property
     def landing_dir(self) -> Path:
@@ -106,6 +110,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             warehouse_bucket=env.get("AWO_S3_BUCKET", "warehouse"),
             landing_bucket=env.get("AWO_LANDING_BUCKET", "landing"),
         ),
+        storage_keep_replaced_minutes=float(env.get("AWO_STORAGE_KEEP_REPLACED_MINUTES", "60")),
+        storage_lease_seconds=float(env.get("AWO_STORAGE_LEASE_SECONDS", "120")),
+        storage_lease_wait_seconds=float(env.get("AWO_STORAGE_LEASE_WAIT_SECONDS", "600")),
     )
 
 

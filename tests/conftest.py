@@ -37,7 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a test: everything under ``data_dir``, a small local Spark."""
-    base = Settings(data_dir=data_dir, partitions_start=TEST_START, spark_shuffle_partitions=2)
+    base = Settings(
+        data_dir=data_dir,
+        partitions_start=TEST_START,
+        spark_shuffle_partitions=2,
+        storage_keep_replaced_minutes=0,  # replaced files go at once: tests see exact folders
+    )
     return base.with_overrides(**overrides) if overrides else base
 
 
@@ -56,6 +61,22 @@ def s3_store(s3_server: S3Server) -> S3Settings:
     return S3Settings(
         endpoint=s3_server.endpoint, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY
     )
+
+
+def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
+    """A Spark session like the test session's, for a child process a test starts (and kills);
+    ``s3`` is [endpoint, access key, secret key] when it must reach the test S3 server."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    settings = make_settings(Path("unused"))
+    if s3:
+        store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
+        settings = make_settings(Path("unused"), storage="s3", s3=store)
+    builder = SparkSession.builder
+    for key, value in spark_config(settings).items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 @pytest.fixture(scope="session")

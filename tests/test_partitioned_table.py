@@ -1,24 +1,31 @@
-"""The storage mechanics under the IO manager: per-day folders, range writes, pruned reads."""
+"""The storage mechanics under the IO manager: per-day folders, range writes, pruned reads,
+per-day columns. Every test runs on a local folder and on the SeaweedFS server."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from adventureworks_orchestration.storage.partitioned_table import (
-    PartitionedTable,
+from adventureworks_orchestration.storage.errors import (
+    LegacyLayoutError,
+    MissingWrittenFilesError,
     PartitionedTableError,
+    SchemaChangeError,
 )
+from adventureworks_orchestration.storage.layout import LEASE_KEY
+from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
 from .conftest import warehouse_view
 from .storage import StorageView
+from .table_helpers import DAYS, folders_on_disk, leftovers, rows_for
 
-DAYS = ["2024-03-01", "2024-03-02", "2024-03-03"]
 TABLE = "labs/things"
+IMMEDIATE = TableOptions(keep_replaced=dt.timedelta(0))
 
 
 @pytest.fixture
@@ -29,31 +36,26 @@ def root(storage_settings) -> StorageView:
 
 @pytest.fixture
 def table(spark: SparkSession, root: StorageView) -> PartitionedTable:
-    return PartitionedTable(spark, f"{root.root_uri}/{TABLE}", "day")
-
-
-def checksums(root: StorageView) -> dict[str, str]:
-    return root.checksums(TABLE)
-
-
-def rows_for(spark: SparkSession, days: list[str], per_day: int = 3, tag: str = "v1"):
-    data = [
-        (i, f"{tag}-{day}-{i}", dt.date.fromisoformat(day)) for day in days for i in range(per_day)
-    ]
-    return spark.createDataFrame(data, "id INT, label STRING, day DATE")
+    return PartitionedTable(spark, f"{root.root_uri}/{TABLE}", "day", options=IMMEDIATE)
 
 
 def test_range_write_creates_one_folder_per_day_in_one_job(spark, table, root):
-    result = table.write(rows_for(spark, DAYS), DAYS)
+    result = table.write(rows_for(spark, DAYS), DAYS, run_id="run-1")
 
     assert [f for f in root.folders(TABLE) if not f.startswith("_")] == [f"day={d}" for d in DAYS]
     assert result.rows_per_day == {day: 3 for day in DAYS}
-    assert not root.files(f"{TABLE}/_staging"), "no staging leftovers"
+    assert result.version == 1
     for day in DAYS:
-        data_files = [f for f in root.files(f"{TABLE}/day={day}") if f.startswith("part-")]
+        assert root.folders(f"{TABLE}/day={day}") == [f"write={result.write_id}"]
+        folder = f"{TABLE}/day={day}/write={result.write_id}"
+        data_files = [f for f in root.files(folder) if f.startswith("part-")]
         assert len(data_files) == 1, "one file per day"
-        header = root.read_text(f"{TABLE}/day={day}/{data_files[0]}").splitlines()[0]
-        assert header == "id,label"
+        assert root.read_text(f"{folder}/{data_files[0]}").splitlines()[0] == "id,label"
+    assert leftovers(table) == [], "no lease, no Spark _temporary, nothing unaccounted for"
+    assert not root.exists(f"{TABLE}/{LEASE_KEY}")
+    manifest = json.loads(root.read_text(f"{TABLE}/_table/manifests/{1:020d}.json"))
+    assert manifest["last_write"]["run_id"] == "run-1"
+    assert manifest["days"]["2024-03-02"]["rows"] == 3
 
 
 def test_round_trip_keeps_types_and_rows(spark, table):
@@ -68,19 +70,19 @@ def test_round_trip_keeps_types_and_rows(spark, table):
 
 def test_rewriting_a_day_replaces_only_that_day(spark, table, root):
     table.write(rows_for(spark, DAYS), DAYS)
-    untouched = {k: v for k, v in checksums(root).items() if "day=2024-03-02" not in k}
+    untouched = {k: v for k, v in root.checksums(TABLE).items() if k.startswith("day=2024-03-0")}
+    untouched = {k: v for k, v in untouched.items() if "day=2024-03-02" not in k}
 
     table.write(rows_for(spark, ["2024-03-02"], per_day=2, tag="v2"), ["2024-03-02"])
 
-    after = checksums(root)
-    assert {k: v for k, v in after.items() if "day=2024-03-02" not in k and "_schema" not in k} == {
-        k: v for k, v in untouched.items() if "_schema" not in k
-    }
+    after = root.checksums(TABLE)
+    assert untouched and all(after[k] == v for k, v in untouched.items())
     assert sorted(r.label for r in table.read(["2024-03-02"]).collect()) == [
         "v2-2024-03-02-0",
         "v2-2024-03-02-1",
     ]
     assert table.read(["2024-03-01"]).count() == 3
+    assert leftovers(table) == [], "the replaced day's old files are gone"
 
 
 def test_writing_the_same_day_twice_is_idempotent(spark, table):
@@ -98,20 +100,32 @@ def test_day_with_no_rows_replaces_old_data_with_an_empty_day(spark, table):
     assert table.stored_days() == DAYS
 
 
+def test_a_single_day_with_no_rows_at_all_is_an_empty_day(spark, table):
+    """Spark reports no metrics for a job that ran no task; that is zero rows, not an error."""
+    empty = spark.createDataFrame([], "id INT, label STRING, day DATE")
+
+    result = table.write(empty, ["2024-03-04"])
+
+    assert result.rows_per_day == {"2024-03-04": 0}
+    assert table.read(["2024-03-04"]).count() == 0
+    columns = dict(table.read(["2024-03-04"]).dtypes)
+    assert columns == {"id": "int", "label": "string", "day": "date"}
+
+
 def test_rows_outside_the_written_days_fail_and_publish_nothing(spark, table, root):
     table.write(rows_for(spark, DAYS), DAYS)
-    before = checksums(root)
+    before = root.checksums(TABLE)
 
     with pytest.raises(PartitionedTableError, match="outside the days being written"):
         table.write(rows_for(spark, ["2024-03-01", "2024-03-05"]), ["2024-03-01"])
 
-    assert checksums(root) == before
+    assert root.checksums(TABLE) == before
     assert table.stored_days() == DAYS
 
 
-def test_failed_write_leaves_no_half_written_day(spark, table, root):
+def test_failed_spark_job_leaves_no_half_written_day_and_no_files(spark, table, root):
     table.write(rows_for(spark, DAYS), DAYS)
-    before = checksums(root)
+    before = root.checksums(TABLE)
     exploding = rows_for(spark, DAYS, tag="v2").withColumn(
         "label", F.when(F.col("id") == 2, F.raise_error(F.lit("boom"))).otherwise(F.col("label"))
     )
@@ -119,28 +133,57 @@ def test_failed_write_leaves_no_half_written_day(spark, table, root):
     with pytest.raises(Exception, match="boom"):
         table.write(exploding, DAYS)
 
-    assert checksums(root) == before
-    assert not [k for k in checksums(root) if k.startswith("_staging")], "staging cleaned up"
+    assert root.checksums(TABLE) == before
 
 
-def test_read_touches_only_the_requested_days(spark, table, root):
+def test_days_with_rows_but_no_files_are_refused_before_anything_is_published(
+    spark, table, monkeypatch
+):
+    """A store whose listing does not (yet) show what was written must not publish empty days."""
     table.write(rows_for(spark, DAYS), DAYS)
-    root.write_text(f"{TABLE}/day=2024-03-03/part-poison.csv", "id,label\nnot-a-number,x\n")
-    strict = spark.read.schema(table.schema()).option("header", "true").option("mode", "FAILFAST")
-    with pytest.raises(Exception, match="(?i)malformed"):
-        strict.option("basePath", table.root).csv(table.day_path("2024-03-03")).collect()
+    real_list = table.store.list
+    committed = table.manifest().referenced_files()
+
+    def lagging_list(prefix=""):  # new files of 2024-03-02 are not listed yet
+        return [
+            item
+            for item in real_list(prefix)
+            if not item.key.startswith("day=2024-03-02/") or item.key in committed
+        ]
+
+    monkeypatch.setattr(table.store, "list", lagging_list)
+    with pytest.raises(MissingWrittenFilesError, match="2024-03-02"):
+        table.write(rows_for(spark, DAYS, tag="v2"), DAYS)
+    monkeypatch.undo()
+
+    assert {day: {r.label[:2] for r in table.read([day]).collect()} for day in DAYS} == {
+        day: {"v1"} for day in DAYS
+    }
+
+
+def test_read_opens_only_the_files_of_the_requested_days(spark, table, root):
+    table.write(rows_for(spark, DAYS), DAYS)
 
     one_day = table.read(["2024-03-02"])
 
     assert {r.day.isoformat() for r in one_day.collect()} == {"2024-03-02"}
-    assert all("2024-03-03" not in f for f in one_day.inputFiles())
+    assert one_day.inputFiles() and all("day=2024-03-02/" in f for f in one_day.inputFiles())
+
+
+def test_stray_files_in_a_day_folder_are_never_read(spark, table, root):
+    """Readers open the files the manifest names, not whatever a folder holds."""
+    result = table.write(rows_for(spark, DAYS), DAYS)
+    root.write_text(f"{TABLE}/day=2024-03-02/part-stray.csv", "id,label\n99,stray\n")
+    root.write_text(f"{TABLE}/day=2024-03-02/write={result.write_id}/part-x.csv", "id,label\n9,x\n")
+
+    assert sorted(r.id for r in table.read(["2024-03-02"]).collect()) == [0, 1, 2]
 
 
 def test_reading_days_never_written_names_them(spark, table):
     table.write(rows_for(spark, DAYS), DAYS)
     with pytest.raises(PartitionedTableError, match="2024-03-09") as error:
         table.read(["2024-03-01", "2024-03-09"])
-    assert table.root in str(error.value)
+    assert table.name in str(error.value)
 
 
 def test_reading_a_table_never_written_says_so(table):
@@ -163,8 +206,122 @@ def test_rows_per_day_are_exact_over_a_long_range_with_gaps(spark, table):
 
 
 def test_a_corrupted_stored_file_fails_the_read_naming_it(spark, table, root):
-    table.write(rows_for(spark, DAYS), DAYS)
-    root.write_text(f"{TABLE}/day=2024-03-02/part-corrupt.csv", "id,label\nnot-a-number,x\n")
+    result = table.write(rows_for(spark, DAYS), DAYS)
+    folder = f"{TABLE}/day=2024-03-02/write={result.write_id}"
+    name = next(f for f in root.files(folder) if f.startswith("part-"))
+    root.write_text(f"{folder}/{name}", "id,label\nnot-a-number,x\n")
 
-    with pytest.raises(Exception, match=r"part-corrupt\.csv"):
+    with pytest.raises(Exception, match=name.replace(".", r"\.")):
         table.read(["2024-03-02"]).collect()
+
+
+def test_a_file_whose_header_was_edited_fails_the_read(spark, table, root):
+    result = table.write(rows_for(spark, DAYS), DAYS)
+    folder = f"{TABLE}/day=2024-03-02/write={result.write_id}"
+    name = next(f for f in root.files(folder) if f.startswith("part-"))
+    root.write_text(f"{folder}/{name}", "label,id\nx,1\n")
+
+    with pytest.raises(Exception, match="(?i)header"):
+        table.read(["2024-03-02"]).collect()
+
+
+# --- columns that change between writes --------------------------------------------------
+
+
+def test_reordered_columns_read_by_name_on_old_and_new_days(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    reordered = rows_for(spark, ["2024-03-03"], tag="v2").select("label", "day", "id")
+
+    table.write(reordered, ["2024-03-03"])
+
+    rows = {(r.day.isoformat(), r.id, r.label) for r in table.read().collect()}
+    assert ("2024-03-01", 2, "v1-2024-03-01-2") in rows, "old day: id and label not swapped"
+    assert ("2024-03-03", 2, "v2-2024-03-03-2") in rows
+    assert table.read().columns == ["label", "day", "id"], "the newest write's order"
+
+
+def test_an_added_column_reads_as_null_on_older_days(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    wider = rows_for(spark, ["2024-03-03"], tag="v2").withColumn("score", F.lit(1.5))
+
+    table.write(wider, ["2024-03-03"])
+
+    scores = {r.day.isoformat(): r.score for r in table.read().collect()}
+    assert scores == {"2024-03-01": None, "2024-03-02": None, "2024-03-03": 1.5}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda df: df.withColumn("id", F.col("id").cast("string")), "'id' from int to string"),
+        (lambda df: df.drop("label"), "drops column 'label'"),
+        (lambda df: df.withColumnRenamed("label", "name"), "drops column 'label'"),
+    ],
+    ids=["type-change", "dropped", "renamed"],
+)
+def test_incompatible_column_changes_are_refused_naming_columns_and_days(
+    spark, table, root, change, message
+):
+    table.write(rows_for(spark, DAYS), DAYS)
+    before = root.checksums(TABLE)
+
+    with pytest.raises(SchemaChangeError) as error:
+        table.write(change(rows_for(spark, ["2024-03-03"], tag="v2")), ["2024-03-03"])
+
+    text = str(error.value)
+    assert message in text and "2024-03-01, 2024-03-02" in text
+    assert "re-materialize every stored day" in text and "2024-03-01..2024-03-03" in text
+    assert root.checksums(TABLE) == before, "refused before anything was written"
+
+
+def test_a_write_of_every_stored_day_may_change_columns(spark, table):
+    table.write(rows_for(spark, DAYS), DAYS)
+    retyped = rows_for(spark, DAYS, tag="v2").withColumn("id", F.col("id").cast("string"))
+
+    table.write(retyped, DAYS)
+
+    assert dict(table.read().dtypes)["id"] == "string"
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+
+def test_replaced_files_are_kept_for_readers_until_the_retention_has_passed(spark, root):
+    kept = PartitionedTable(
+        spark, f"{root.root_uri}/{TABLE}", "day", options=TableOptions(dt.timedelta(hours=1))
+    )
+    first = kept.write(rows_for(spark, DAYS), DAYS)
+    old_folders = folders_on_disk(kept)
+    reader_started = kept.read(["2024-03-02"])  # a reader in another run, mid-way
+
+    kept.write(rows_for(spark, DAYS, tag="v2"), DAYS)
+
+    assert old_folders <= folders_on_disk(kept), "replaced files kept for an hour"
+    assert {r.label[:2] for r in reader_started.collect()} == {"v1"}
+    assert kept.manifest().retired[0].write_id == first.write_id
+    immediate = PartitionedTable(spark, kept.root, "day", options=IMMEDIATE)
+    immediate.write(rows_for(spark, DAYS, tag="v3"), DAYS)
+    assert not (old_folders & folders_on_disk(immediate)), "deleted once past the retention"
+    assert leftovers(immediate) == []
+
+
+def test_old_manifests_are_pruned(spark, root):
+    table = PartitionedTable(
+        spark, f"{root.root_uri}/{TABLE}", "day", options=TableOptions(keep_manifests=2)
+    )
+    for tag in ("v1", "v2", "v3", "v4"):
+        table.write(rows_for(spark, ["2024-03-01"], tag=tag), ["2024-03-01"])
+
+    assert root.files(f"{TABLE}/_table/manifests") == [f"{3:020d}.json", f"{4:020d}.json"]
+    assert {r.label[:2] for r in table.read().collect()} == {"v4"}
+
+
+def test_a_table_in_the_old_layout_is_refused_with_what_to_do(spark, root):
+    root.write_text(f"{TABLE}/_schema.json", "{}")
+    root.write_text(f"{TABLE}/day=2024-03-01/part-0.csv", "id,label\n1,x\n")
+    table = PartitionedTable(spark, f"{root.root_uri}/{TABLE}", "day")
+
+    with pytest.raises(LegacyLayoutError, match="Delete .* and materialize the asset again"):
+        table.read()
+    with pytest.raises(LegacyLayoutError):
+        table.write(rows_for(spark, DAYS), DAYS)

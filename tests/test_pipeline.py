@@ -8,6 +8,7 @@ import pytest
 from adventureworks_orchestration.landing.listing import build_landing_lister
 from adventureworks_orchestration.landing.paths import landing_file_path
 from adventureworks_orchestration.partitions import days_in_range
+from adventureworks_orchestration.storage.partitioned_table import PartitionedTable
 
 from .conftest import landing_view, warehouse_view, write_landing
 from .pipeline_helpers import (
@@ -98,26 +99,27 @@ def test_rematerializing_one_day_leaves_other_days_untouched(
 ):
     materialize_range(settings, instance, DAYS[0], DAYS[-1])
     before = warehouse.checksums()
-    report = f"{warehouse.root_uri}/labs/reports/revenue_per_facility/booking_date=2024-03-02"
-    rows_before = spark.read.option("header", True).csv(report).collect()
+    report = PartitionedTable(
+        spark, f"{warehouse.root_uri}/labs/reports/revenue_per_facility", "booking_date"
+    )
+    rows_before = report.read(["2024-03-02"]).collect()
 
     result = materialize_range(settings, instance, "2024-03-02", "2024-03-02")
 
     after = warehouse.checksums()
-    other_days = [k for k in before if "2024-03-02" not in k and "_schema" not in k]
+    other_days = [k for k in before if "=2024-03-0" in k and "2024-03-02" not in k]
     assert other_days and all(after[k] == before[k] for k in other_days)
     assert sorted(materialized_rows(result, "labs/reports/revenue_per_facility")) == ["2024-03-02"]
-    rows_after = spark.read.option("header", True).csv(report)
-    assert sorted(rows_after.collect()) == sorted(rows_before)
+    assert sorted(report.read(["2024-03-02"]).collect()) == sorted(rows_before)
 
 
 def test_single_day_downstream_run_reads_only_its_day(settings, instance, landed, warehouse):
     materialize_range(settings, instance, DAYS[0], DAYS[-1])
-    # Poison every other day of the upstream tables: a full scan would fail to parse these.
+    # Poison the stored files of every other day upstream: reading them would fail to parse.
     for asset in SOURCE:
-        for folder in day_folders(warehouse, asset):
-            if not folder.endswith("2024-03-02"):
-                warehouse.write_text(f"{asset}/{folder}/part-poison.csv", "this,is,not,valid\n" * 3)
+        for name in warehouse.checksums(asset):
+            if "/part-" in name and "=2024-03-02/" not in name and ".crc" not in name:
+                warehouse.write_text(f"{asset}/{name}", "this,is,not,valid\n" * 3)
 
     result = materialize_range(
         settings, instance, "2024-03-02", "2024-03-02", selection=["labs/transformed/bookings"]

@@ -1,16 +1,18 @@
-"""Dagster wiring for day-partitioned CSV tables; the storage mechanics live in PartitionedTable.
+"""Dagster wiring for day-partitioned CSV tables; the storage mechanics live in ``storage/``.
 
 One class serves every storage: ``LocalPartitionedCsvIOManager`` and
 ``S3PartitionedCsvIOManager`` only say where the root is.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
-from ..storage.partitioned_table import PartitionedTable, WriteResult
+from ..storage.errors import StorageError
+from ..storage.partitioned_table import PartitionedTable, TableOptions, WriteResult
 from .spark_errors import explain_file_failure
 
 PARTITION_COLUMN_METADATA_KEY = "partition_column"
@@ -26,6 +28,9 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
     """
 
     pyspark: dg.ResourceDependency[PySparkResource]
+    keep_replaced_minutes: float = 60.0
+    lease_seconds: float = 120.0
+    lease_wait_seconds: float = 600.0
 
     @property
     def _base_path(self) -> str:
@@ -42,7 +47,9 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
         asset = context.asset_key.to_user_string()
         context.log.info(f"{asset}: writing {_span(days)} to {table.root} in one Spark job")
         try:
-            result = table.write(obj, days)
+            result = table.write(obj, days, run_id=context.run_id)
+        except StorageError as exc:
+            raise dg.Failure(description=str(exc)) from None
         except Exception as exc:
             failure = explain_file_failure(exc)
             if failure is None:
@@ -54,7 +61,7 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
             ) from None
         context.log.info(
             f"{asset}: published {len(days)} day(s), {result.total_rows} rows "
-            f"in {result.seconds:.1f}s"
+            f"in {result.seconds:.1f}s (table version {result.version})"
         )
         context.add_output_metadata(_range_metadata(result, days))
         _add_per_day_metadata(context, result)
@@ -68,11 +75,25 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
             f"{context.asset_key.to_user_string()}: reading "
             f"{_span(days) if days else 'all stored days'} from {table.root}"
         )
-        return table.read(days)
+        try:
+            return table.read(days)
+        except StorageError as exc:
+            raise dg.Failure(description=str(exc)) from None
 
     def _table(self, asset_key: dg.AssetKey, partition_column: str) -> PartitionedTable:
         root = "/".join([self._base_path.rstrip("/"), *asset_key.path])
-        return PartitionedTable(self.pyspark.spark_session, root, partition_column)
+        options = TableOptions(
+            keep_replaced=dt.timedelta(minutes=self.keep_replaced_minutes),
+            lease_seconds=self.lease_seconds,
+            lease_wait_seconds=self.lease_wait_seconds,
+        )
+        return PartitionedTable(
+            self.pyspark.spark_session,
+            root,
+            partition_column,
+            options=options,
+            name=asset_key.to_user_string(),
+        )
 
 
 class LocalPartitionedCsvIOManager(PartitionedCsvIOManager):
@@ -116,6 +137,8 @@ def _range_metadata(result: WriteResult, days: list[str]) -> dict[str, object]:
         "last_day": days[-1],
         "rows_written": result.total_rows,
         "write_seconds": round(result.seconds, 2),
+        "table_version": result.version,
+        "write_id": result.write_id,
     }
 
 

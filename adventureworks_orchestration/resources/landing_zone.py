@@ -1,10 +1,12 @@
-"""Reads landing files (one CSV per table per day) into a DataFrame that carries each row's day.
+"""The landing zone as a Dagster resource: find, check and read landing files for source assets.
 
-Source assets ask it for a table and a set of days; it checks every file is there first (so a
-missing day fails at once, naming the files) and then reads them all in one Spark scan.
+Source assets ask it for a table and a set of days; it checks every file is there and usable
+first (``landing.preflight``: a missing, empty or wrongly headed file fails at once, naming the
+files, before anything is written) and then reads them all in one Spark scan.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +15,7 @@ from pyspark.sql.types import StructType
 
 from ..landing.listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
 from ..landing.paths import LANDING_DATASET, landing_file_path
+from ..landing.preflight import HEAD_BYTES, LandingFileProblem, check_landing_head
 from ..landing.reader import read_landing_files
 from ..settings import S3Settings
 from ..storage.s3 import s3_client
@@ -41,9 +44,8 @@ class LandingZone(dg.ConfigurableResource):
     def file_uri(self, table: str, day: str) -> str:
         return f"{self.root_uri}/{landing_file_path(table, day)}"
 
-    def lister(self) -> LandingLister:
-        if not self.root.startswith("s3a://"):
-            return LocalLandingLister(self.root)
+    def _s3(self) -> tuple[object, str, str]:
+        """(client, bucket, prefix) of an ``s3a://`` landing root."""
         bucket, _, prefix = self.root[len("s3a://") :].partition("/")
         store = S3Settings(
             endpoint=self.s3_endpoint,
@@ -51,7 +53,44 @@ class LandingZone(dg.ConfigurableResource):
             access_key_id=self.s3_access_key_id,
             secret_access_key=self.s3_secret_access_key,
         )
-        return S3LandingLister(s3_client(store), bucket, prefix)
+        return s3_client(store), bucket, prefix.strip("/")
+
+    def lister(self) -> LandingLister:
+        if not self.root.startswith("s3a://"):
+            return LocalLandingLister(self.root)
+        client, bucket, prefix = self._s3()
+        return S3LandingLister(client, bucket, prefix)
+
+    def check_files(
+        self, files: Mapping[str, Sequence[LandingObject]], columns: Mapping[str, Sequence[str]]
+    ) -> list[LandingFileProblem]:
+        """Every file's problem (see ``landing.preflight``), from its first bytes only."""
+        if self.root.startswith("s3a://"):
+            client, bucket, prefix = self._s3()
+
+            def head(item: LandingObject) -> bytes:
+                key = f"{prefix}/{item.key}" if prefix else item.key
+                response = client.get_object(  # type: ignore[attr-defined]
+                    Bucket=bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}"
+                )
+                return response["Body"].read()
+        else:
+            folder = Path(self.root).expanduser()
+
+            def head(item: LandingObject) -> bytes:
+                with open(folder / item.key, "rb") as handle:
+                    return handle.read(HEAD_BYTES)
+
+        work = [(table, item) for table, items in files.items() for item in items]
+
+        def check(entry: tuple[str, LandingObject]) -> LandingFileProblem | None:
+            table, item = entry
+            uri = f"{self.root_uri}/{item.key}"
+            data = head(item) if item.size else b""
+            return check_landing_head(uri, item.size, data, columns[table])
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            return [problem for problem in pool.map(check, work) if problem is not None]
 
     def find_files(self, table: str, days: Sequence[str]) -> list[LandingObject]:
         """The landing files of ``table`` for ``days``: one listing from the first day on."""

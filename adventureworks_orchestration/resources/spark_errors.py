@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import dagster as dg
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+
 _FAILED_FILE = re.compile(r"Encountered error while reading file (?P<path>\S+?)\.?\s+SQLSTATE")
 _CAUSED_BY = re.compile(r"^Caused by: (?:[\w.$]+?)(?:Exception|Error): (?P<message>.*)$", re.M)
 _MALFORMED = re.compile(r"Malformed records are detected in record parsing[^\n]*")
@@ -47,3 +51,22 @@ def _reason(text: str) -> str:
         )
     causes = _CAUSED_BY.findall(text)
     return causes[-1].strip() if causes else "Spark could not read it"
+
+
+def parsed(frame: DataFrame) -> DataFrame:
+    """``frame`` parsed in full and kept (memory, then disk): a file that does not parse fails
+    here, as a ``dg.Failure`` naming it, and later steps of the run reuse the parsed rows."""
+    kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        kept.count()
+    except Exception as exc:
+        kept.unpersist()
+        failure = explain_file_failure(exc)
+        if failure is None:
+            raise
+        raise dg.Failure(
+            description=f"cannot read {failure}. Nothing was published for any table of this "
+            "run; fix or replace the file and run the days again.",
+            metadata={"file": failure.path, "reason": failure.reason},
+        ) from None
+    return kept

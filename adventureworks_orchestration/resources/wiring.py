@@ -13,13 +13,18 @@ from .spark import build_spark_resource
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     spark = build_spark_resource(settings)
+    storage_options = {
+        "keep_replaced_minutes": settings.storage_keep_replaced_minutes,
+        "lease_seconds": settings.storage_lease_seconds,
+        "lease_wait_seconds": settings.storage_lease_wait_seconds,
+    }
     if settings.storage == "s3":
         io_manager = S3PartitionedCsvIOManager(
-            pyspark=spark, s3_bucket=settings.s3.warehouse_bucket
+            pyspark=spark, s3_bucket=settings.s3.warehouse_bucket, **storage_options
         )
     else:
         io_manager = LocalPartitionedCsvIOManager(
-            pyspark=spark, base_dir=str(settings.warehouse_dir)
+            pyspark=spark, base_dir=str(settings.warehouse_dir), **storage_options
         )
     return {
         SPARK_RESOURCE_KEY: spark,

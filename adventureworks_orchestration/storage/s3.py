@@ -99,3 +99,10 @@ def ensure_buckets(s3: S3Settings, buckets: Iterable[str]) -> list[str]:
             client.create_bucket(Bucket=bucket)
             created.append(bucket)
     return created
+
+
+def s3_settings_from_session(spark: object) -> S3Settings:
+    """The store a running Spark session's S3A settings point at (storage calls made from Python
+    then use exactly the endpoint and credentials Spark uses)."""
+    conf = spark.sparkContext.getConf()  # type: ignore[attr-defined]
+    return s3_settings_from_spark_config(dict(conf.getAll()))

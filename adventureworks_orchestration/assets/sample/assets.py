@@ -18,10 +18,13 @@ from ...constants import (
     ASSET_PREFIX_TRANSFORMED,
     IO_MANAGER_KEY,
     OWNERS,
+    WRITE_POOL_PREFIX,
 )
 from ...landing.paths import LANDING_TABLES, parse_landing_path
+from ...landing.preflight import describe_problems
 from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
+from ...resources.spark_errors import parsed
 from . import transforms
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
 
@@ -30,6 +33,12 @@ KINDS = {"spark", "csv"}
 
 def _key(prefix: str, name: str) -> dg.AssetKey:
     return dg.AssetKey([ASSET_GROUP_LABS, prefix, name])
+
+
+def _write_pool(name: str) -> str:
+    """The concurrency pool of the step that writes ``name``: runs writing it queue behind each
+    other (one slot), runs writing other assets do not wait."""
+    return f"{WRITE_POOL_PREFIX}:{ASSET_GROUP_LABS}/{name}"
 
 
 def _partitioned_by(column: str) -> dict[str, str]:
@@ -67,12 +76,17 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
             for table in LANDING_TABLES
         },
         can_subset=True,
+        pool=_write_pool(ASSET_PREFIX_SOURCE),
         **common,
     )
     def bookings_source_files(
         context: dg.AssetExecutionContext, spark_s3_rsc: PySparkResource, landing: LandingZone
     ):
-        """Reads each selected table's landing files for the run's days in one Spark scan."""
+        """Reads each selected table's landing files for the run's days in one Spark scan.
+
+        All or nothing: every selected file is checked, and every table's rows parsed, before
+        the first table is handed over for publishing.
+        """
         spark = spark_s3_rsc.spark_session
         days = context.partition_keys
         tables = sorted(key.path[-1] for key in context.selected_asset_keys)
@@ -80,29 +94,48 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
             files = {table: landing.find_files(table, days) for table in tables}
         except MissingLandingFilesError as exc:
             raise dg.Failure(description=str(exc)) from None
-        for table in tables:
-            context.log.info(f"{table}: reading {len(files[table])} landing file(s)")
-            for item in files[table]:  # provenance: which file built which day
-                context.add_asset_metadata(
-                    {
-                        "landing_file": item.key,
-                        "landing_size": item.size,
-                        "landing_etag": item.etag,
-                    },
-                    asset_key=_key(ASSET_PREFIX_SOURCE, table),
-                    partition_key=parse_landing_path(item.key).day,
-                )
-            yield dg.Output(
-                landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table]),
-                output_name=table,
-                metadata={
-                    "landing_files": len(files[table]),
-                    "landing_bytes": sum(item.size for item in files[table]),
-                },
+        problems = landing.check_files(
+            files, {table: LANDING_SCHEMAS[table].fieldNames() for table in tables}
+        )
+        if problems:
+            raise dg.Failure(
+                description=describe_problems(problems),
+                metadata={"bad_files": [problem.uri for problem in problems]},
             )
+        frames = {
+            table: parsed(
+                landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table])
+            )
+            for table in tables
+        }
+        try:
+            for table in tables:
+                context.log.info(f"{table}: read {len(files[table])} landing file(s)")
+                for item in files[table]:  # provenance: which file built which day
+                    context.add_asset_metadata(
+                        {
+                            "landing_file": item.key,
+                            "landing_size": item.size,
+                            "landing_etag": item.etag,
+                        },
+                        asset_key=_key(ASSET_PREFIX_SOURCE, table),
+                        partition_key=parse_landing_path(item.key).day,
+                    )
+                yield dg.Output(
+                    frames[table],
+                    output_name=table,
+                    metadata={
+                        "landing_files": len(files[table]),
+                        "landing_bytes": sum(item.size for item in files[table]),
+                    },
+                )
+        finally:
+            for frame in frames.values():
+                frame.unpersist()
 
     @dg.asset(
         key=_key(ASSET_PREFIX_TRANSFORMED, "members"),
+        pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/members"),
         ins={"members": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "members"))},
         metadata=_partitioned_by("snapshot_date"),
         **asset_common,
@@ -113,6 +146,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
 
     @dg.asset(
         key=_key(ASSET_PREFIX_TRANSFORMED, "facilities"),
+        pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/facilities"),
         ins={"facilities": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "facilities"))},
         metadata=_partitioned_by("snapshot_date"),
         **asset_common,
@@ -123,6 +157,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
 
     @dg.asset(
         key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"),
+        pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/bookings"),
         ins={
             "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "bookings")),
             "facilities": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "facilities")),
@@ -136,6 +171,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
 
     @dg.asset(
         key=_key(ASSET_PREFIX_REPORTS, "revenue_per_facility"),
+        pool=_write_pool(f"{ASSET_PREFIX_REPORTS}/revenue_per_facility"),
         ins={"bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"))},
         metadata=_partitioned_by("booking_date"),
         **asset_common,
@@ -146,6 +182,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
 
     @dg.asset(
         key=_key(ASSET_PREFIX_REPORTS, "bookings_per_member"),
+        pool=_write_pool(f"{ASSET_PREFIX_REPORTS}/bookings_per_member"),
         ins={
             "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings")),
             "members": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "members")),
