@@ -20,8 +20,9 @@ from ...constants import (
     OWNERS,
 )
 from ...landing.paths import LANDING_TABLES, parse_landing_path
+from ...landing.validation import LandingFileError
 from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
-from ...resources.landing_zone import LandingZone, MissingLandingFilesError
+from ...resources.landing_zone import LandingZone
 from . import transforms
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
 
@@ -76,9 +77,12 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         spark = spark_s3_rsc.spark_session
         days = context.partition_keys
         tables = sorted(key.path[-1] for key in context.selected_asset_keys)
-        try:
-            files = {table: landing.find_files(table, days) for table in tables}
-        except MissingLandingFilesError as exc:
+        try:  # a missing or empty file, or a wrong header, fails here naming the file
+            files = {
+                table: landing.find_files(table, days, LANDING_SCHEMAS[table].fieldNames())
+                for table in tables
+            }
+        except LandingFileError as exc:
             raise dg.Failure(description=str(exc)) from None
         for table in tables:
             context.log.info(f"{table}: reading {len(files[table])} landing file(s)")
