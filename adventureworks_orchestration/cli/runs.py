@@ -66,6 +66,10 @@ def run_range(
     seconds = time.monotonic() - started
     print(f"\nrun {result.run_id} succeeded in {seconds:.1f}s\n")
     print(summary_table(result.get_asset_materialization_events()))
+    print(
+        f"\nThe UI with this run: uv run awo ui. For dg/dagster commands on the same instance: "
+        f"export DAGSTER_HOME={home}"
+    )
     return 0
 
 
