@@ -25,7 +25,8 @@ def _demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, tuple
     per_asset = [line for line in captured.err.splitlines() if " day(s), " in line]
     assert len(per_asset) == 8, f"one progress line per asset: {captured.err}"
     assert "DEBUG" not in captured.err and "ASSET_MATERIALIZATION" not in captured.err
-    table = out[out.index("asset ") :].splitlines()[1:]
+    table = out[out.index("asset ") :].split("\n\n")[0].splitlines()[1:]
+    assert f"export DAGSTER_HOME={tmp_path / 'home'}" in out, "says how to reach this instance"
     return {line.split()[0]: (line.split()[1], line.split()[2]) for line in table if line.strip()}
 
 

@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession
 from ..settings import Settings
 from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 from .java import require_java
+from .s3a_jars import link_duplicate_jars
 from .spark_logging import session_ready_message, spark_logging_config
 
 
@@ -59,6 +60,7 @@ def s3a_jars_config(settings: Settings) -> dict[str, str]:
     cached_jars = settings.spark_jars_cache / "jars"
     hadoop_aws_jar = cached_jars / ("org.apache.hadoop_hadoop-aws-" + HADOOP_AWS_VERSION + ".jar")
     if settings.spark_master.startswith("local") and hadoop_aws_jar.exists():
+        link_duplicate_jars(settings.spark_jars_cache)  # one copy on disk, not Ivy's two
         return {"spark.driver.extraClassPath": str(cached_jars / "*")}
     return {
         "spark.jars.packages": HADOOP_AWS_PACKAGE,
