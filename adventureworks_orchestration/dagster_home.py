@@ -20,14 +20,32 @@ EMBEDDED_INSTANCE_CONFIG: dict = {
     "concurrency": {"pools": {"default_limit": 1, "granularity": "op"}},
 }
 
+# Laptop console: runs that name no logger (`dg launch`, the UI, sensors) print at INFO, so a
+# range shows its log lines, not a DEBUG line per materialized day (events are stored regardless).
+LOCAL_CONSOLE_CONFIG: dict = {"python_logs": {"python_log_level": "INFO"}}
+
+
+def instance_config() -> dict:
+    """What ``ensure_dagster_home`` writes: the shared settings plus the laptop console level."""
+    return {**EMBEDDED_INSTANCE_CONFIG, **LOCAL_CONSOLE_CONFIG}
+
 
 def ensure_dagster_home(folder: Path) -> Path:
     """Create the folder and its ``dagster.yaml`` unless the user already has one of their own.
 
-    An empty ``dagster.yaml`` (what earlier versions of ``awo`` left) is replaced.
+    An empty ``dagster.yaml`` (what earlier versions of ``awo`` left) is replaced; one that awo
+    wrote (it starts with ``MARKER``) gets the top-level sections it lacks, keeping the rest.
     """
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "dagster.yaml"
-    if not config.exists() or not config.read_text().strip():
-        config.write_text(MARKER + "\n" + yaml.safe_dump(EMBEDDED_INSTANCE_CONFIG, sort_keys=False))
+    text = config.read_text() if config.exists() else ""
+    if not text.strip():
+        current: dict = {}
+    elif text.startswith(MARKER):
+        current = yaml.safe_load(text) or {}
+    else:
+        return folder
+    merged = {**instance_config(), **current}
+    if not text.strip() or merged != current:
+        config.write_text(MARKER + "\n" + yaml.safe_dump(merged, sort_keys=False))
     return folder

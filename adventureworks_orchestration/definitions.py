@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from .assets.sample import build_sample_assets
@@ -9,6 +11,7 @@ from .jobs import build_sample_job
 from .partitions import daily_partitions_def
 from .resources.java import require_java
 from .resources.wiring import build_resources
+from .run_console import CONSOLE_LOGGER_KEY, run_console_logger
 from .schedules import build_schedules
 from .sensors.landing_sensor import build_landing_sensor
 from .settings import Settings, get_settings
@@ -27,9 +30,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[build_landing_sensor(sample_job, settings)],
         resources=build_resources(settings),
         executor=dg.in_process_executor,
+        loggers={CONSOLE_LOGGER_KEY: run_console_logger},
     )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    # Dagster's own parser of `--assets group:labs` passes a beta parameter and warns about it
+    # in every `dg launch`; the warning is about Dagster's code, not a choice of ours.
+    warnings.filterwarnings("ignore", message=".*include_sources.*", category=dg.BetaWarning)
     return build_definitions(get_settings())

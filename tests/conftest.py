@@ -80,7 +80,7 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
 
 
 @pytest.fixture(scope="session")
-def spark(s3_store: S3Settings) -> Iterator[SparkSession]:
+def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     """The one Spark session every test (and every in-process Dagster run) shares.
 
     It is started with the S3A connector pointed at the test server, so the same session serves
@@ -88,11 +88,10 @@ def spark(s3_store: S3Settings) -> Iterator[SparkSession]:
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every Spark service on loopback
     builder = SparkSession.builder
-    settings = make_settings(Path("unused"), storage="s3", s3=s3_store)
+    settings = make_settings(tmp_path_factory.mktemp("spark"), storage="s3", s3=s3_store)
     for key, value in spark_config(settings).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 

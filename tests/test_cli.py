@@ -19,9 +19,14 @@ def _demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, tuple
     code = main(
         ["--data-dir", str(tmp_path / "data"), "demo", "--days", "2", "--bookings-per-day", "150"]
     )
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0, out
-    table = out[out.index("asset ") :].splitlines()[1:]
+    per_asset = [line for line in captured.err.splitlines() if " day(s), " in line]
+    assert len(per_asset) == 8, f"one progress line per asset: {captured.err}"
+    assert "DEBUG" not in captured.err and "ASSET_MATERIALIZATION" not in captured.err
+    table = out[out.index("asset ") :].split("\n\n")[0].splitlines()[1:]
+    assert f"export DAGSTER_HOME={tmp_path / 'home'}" in out, "says how to reach this instance"
     return {line.split()[0]: (line.split()[1], line.split()[2]) for line in table if line.strip()}
 
 
@@ -30,7 +35,10 @@ def test_demo_materializes_the_whole_graph_and_is_idempotent(tmp_path, monkeypat
     monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
 
     first = _demo(tmp_path, capsys)
+    landing = sorted((tmp_path / "data/landing").rglob("*.csv"))
+    stamps = [path.stat().st_mtime_ns for path in landing]
     second = _demo(tmp_path, capsys)
+    assert [path.stat().st_mtime_ns for path in landing] == stamps, "landing files kept"
 
     assert len(first) == 8
     assert all(days == "2" and int(rows) > 0 for days, rows in first.values())
@@ -88,7 +96,19 @@ def test_every_entry_point_says_in_one_line_that_java_is_missing(tmp_path, comma
 
     assert completed.returncode != 0
     output = completed.stdout + completed.stderr
-    assert "no Java found" in output and "openjdk-17" in output
+    assert f"no Java found: JAVA_HOME={tmp_path / 'no-jdk'} has no bin/java" in output
+    assert "unset JAVA_HOME to use the java on PATH" in output, "java is on PATH here"
     assert "Py4J" not in output and "Java gateway" not in output
     if command[0].endswith("awo"):
         assert completed.stderr.strip().count("\n") == 0, "exactly one line"
+
+
+def test_no_java_at_all_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    java.require_java.cache_clear()
+    try:
+        with pytest.raises(java.JavaNotFoundError, match="no java on PATH.*openjdk-17"):
+            java.require_java()
+    finally:
+        java.require_java.cache_clear()

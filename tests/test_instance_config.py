@@ -6,7 +6,12 @@ from pathlib import Path
 
 import yaml
 
-from adventureworks_orchestration.dagster_home import EMBEDDED_INSTANCE_CONFIG, ensure_dagster_home
+from adventureworks_orchestration.dagster_home import (
+    EMBEDDED_INSTANCE_CONFIG,
+    MARKER,
+    ensure_dagster_home,
+    instance_config,
+)
 
 DEPLOY_INSTANCE = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 
@@ -29,7 +34,7 @@ def test_pools_allow_one_writer_per_asset():
 
 def test_dagster_home_is_written_once_and_a_users_own_config_is_kept(tmp_path):
     home = ensure_dagster_home(tmp_path / "home")
-    assert yaml.safe_load((home / "dagster.yaml").read_text()) == EMBEDDED_INSTANCE_CONFIG
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == instance_config()
 
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     ensure_dagster_home(home)
@@ -39,4 +44,22 @@ def test_dagster_home_is_written_once_and_a_users_own_config_is_kept(tmp_path):
 def test_an_empty_config_left_by_older_versions_is_replaced(tmp_path):
     (tmp_path / "dagster.yaml").write_text("")
     ensure_dagster_home(tmp_path)
-    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == EMBEDDED_INSTANCE_CONFIG
+    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == instance_config()
+
+
+def test_a_home_written_by_an_older_awo_gets_the_console_level_and_keeps_its_edits(tmp_path):
+    older = {**EMBEDDED_INSTANCE_CONFIG, "telemetry": {"enabled": False}}
+    (tmp_path / "dagster.yaml").write_text(MARKER + "\n" + yaml.safe_dump(older))
+
+    ensure_dagster_home(tmp_path)
+
+    written = yaml.safe_load((tmp_path / "dagster.yaml").read_text())
+    assert written["python_logs"] == {"python_log_level": "INFO"}
+    assert written["telemetry"] == {"enabled": False}
+
+
+def test_the_embedded_instance_prints_info_not_a_debug_line_per_day(tmp_path):
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path))) as instance:
+        assert instance.python_log_level == "INFO"

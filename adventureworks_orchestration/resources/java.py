@@ -78,7 +78,21 @@ def require_java() -> JavaRuntime:
     ``java`` on PATH. Cached, so every entry point can call it for free after the first time.
     """
     executable = _java_executable()
+    java_home = os.environ.get("JAVA_HOME")
+    if executable is None and java_home:
+        raise JavaNotFoundError(_bad_java_home(java_home))
     if executable is None:
-        where = "JAVA_HOME/bin/java" if os.environ.get("JAVA_HOME") else "java on PATH"
-        raise JavaNotFoundError(f"no Java found ({where}); {INSTALL_HINT}")
+        raise JavaNotFoundError(f"no Java found (no JAVA_HOME, no java on PATH); {INSTALL_HINT}")
     return _inspect(executable)
+
+
+def _bad_java_home(java_home: str) -> str:
+    """JAVA_HOME wins over PATH for Spark's launcher, so a stale one hides a working java."""
+    on_path = shutil.which("java")
+    fix = (
+        f"unset JAVA_HOME to use the java on PATH ({Path(on_path).resolve()}), or point it at a "
+        "JDK 17 or 21 folder (the one that contains bin/java)"
+        if on_path
+        else INSTALL_HINT
+    )
+    return f"no Java found: JAVA_HOME={java_home} has no bin/java; {fix}"

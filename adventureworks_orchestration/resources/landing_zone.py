@@ -15,13 +15,13 @@ from pyspark.sql.types import StructType
 
 from ..landing.listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
 from ..landing.paths import LANDING_DATASET, landing_file_path
-from ..landing.preflight import HEAD_BYTES, LandingFileProblem, check_landing_head
+from ..landing.preflight import HEAD_BYTES, LandingFileError, header_problem
 from ..landing.reader import read_landing_files
 from ..settings import S3Settings
 from ..storage.s3 import s3_client
 
 
-class MissingLandingFilesError(FileNotFoundError):
+class MissingLandingFilesError(LandingFileError, FileNotFoundError):
     """Some requested table-days have no landing file; the message lists them."""
 
 
@@ -63,7 +63,7 @@ class LandingZone(dg.ConfigurableResource):
 
     def check_files(
         self, files: Mapping[str, Sequence[LandingObject]], columns: Mapping[str, Sequence[str]]
-    ) -> list[LandingFileProblem]:
+    ) -> list[str]:
         """Every file's problem (see ``landing.preflight``), from its first bytes only."""
         if self.root.startswith("s3a://"):
             client, bucket, prefix = self._s3()
@@ -83,14 +83,15 @@ class LandingZone(dg.ConfigurableResource):
 
         work = [(table, item) for table, items in files.items() for item in items]
 
-        def check(entry: tuple[str, LandingObject]) -> LandingFileProblem | None:
+        def check(entry: tuple[str, LandingObject]) -> str:
             table, item = entry
-            uri = f"{self.root_uri}/{item.key}"
             data = head(item) if item.size else b""
-            return check_landing_head(uri, item.size, data, columns[table])
+            return header_problem(
+                table, f"{self.root_uri}/{item.key}", item.size, data, columns[table]
+            )
 
         with ThreadPoolExecutor(max_workers=16) as pool:
-            return [problem for problem in pool.map(check, work) if problem is not None]
+            return [problem for problem in pool.map(check, work) if problem]
 
     def find_files(self, table: str, days: Sequence[str]) -> list[LandingObject]:
         """The landing files of ``table`` for ``days``: one listing from the first day on."""
@@ -108,6 +109,8 @@ class LandingZone(dg.ConfigurableResource):
                 f"{len(missing)} landing file(s) missing for {table}: "
                 + ", ".join(missing[:10])
                 + (" ..." if len(missing) > 10 else "")
+                + ". Land them (for sample data: awo generate) or choose days whose files are "
+                "all there, and run again."
             )
         return [found[key] for key in sorted(found)]
 

@@ -12,10 +12,13 @@ from typing import Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from pyspark.sql import SparkSession
 
 from ..settings import Settings
 from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 from .java import require_java
+from .s3a_jars import link_duplicate_jars
+from .spark_logging import session_ready_message, spark_logging_config
 
 
 def spark_config(settings: Settings) -> dict[str, Any]:
@@ -37,6 +40,7 @@ def spark_config(settings: Settings) -> dict[str, Any]:
         config["spark.driver.host"] = settings.spark_driver_host
     if settings.uses_s3:
         config.update(s3a_config(settings))
+    config.update(spark_logging_config(settings.data_dir))
     return config
 
 
@@ -56,6 +60,7 @@ def s3a_jars_config(settings: Settings) -> dict[str, str]:
     cached_jars = settings.spark_jars_cache / "jars"
     hadoop_aws_jar = cached_jars / ("org.apache.hadoop_hadoop-aws-" + HADOOP_AWS_VERSION + ".jar")
     if settings.spark_master.startswith("local") and hadoop_aws_jar.exists():
+        link_duplicate_jars(settings.spark_jars_cache)  # one copy on disk, not Ivy's two
         return {"spark.driver.extraClassPath": str(cached_jars / "*")}
     return {
         "spark.jars.packages": HADOOP_AWS_PACKAGE,
@@ -116,14 +121,14 @@ class SparkResource(PySparkResource):
                 )
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
-        started = time.monotonic()
+        started, starting = time.monotonic(), SparkSession.getActiveSession() is None
         super().setup_for_execution(context)
-        spark_context = self._spark_session.sparkContext
-        spark_context.setLogLevel("ERROR")
-        context.log.info(
-            f"Spark {spark_context.version} session {spark_context.applicationId} on "
-            f"{spark_context.master} ready in {time.monotonic() - started:.1f}s"
-        )
+        if starting:  # once per run: the IO manager's nested copy of this resource reuses it
+            seconds = time.monotonic() - started
+            message = session_ready_message(
+                self._spark_session.sparkContext, self.spark_config, seconds
+            )
+            context.log.info(message)
 
 
 def build_spark_resource(settings: Settings) -> SparkResource:

@@ -1,0 +1,9 @@
+"""The commands ``awo`` knows, in the order ``awo --help`` lists them: one line per command."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import backfill, buckets, demo, generate, s3_server, ui
+
+COMMANDS: tuple[ModuleType, ...] = (demo, generate, backfill, ui, buckets, s3_server)

@@ -1,0 +1,74 @@
+"""Landing sample data for ``demo`` and ``generate``: a progress bar, and existing files kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..settings import Settings
+
+
+@dataclass
+class Landed:
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def describe(self, root: str) -> str:
+        text = f"wrote {len(self.written)} landing file(s) to {root}"
+        if self.kept:
+            shown = ", ".join(self.kept[:3]) + (" ..." if len(self.kept) > 3 else "")
+            text += (
+                f"; kept {len(self.kept)} that already existed ({shown}); --overwrite replaces them"
+            )
+        return text
+
+
+def land_sample_data(
+    settings: Settings,
+    days: Sequence[str],
+    bookings_per_day: int,
+    seed: int,
+    overwrite: bool,
+) -> Landed:
+    """Generate each table-day not already in the landing area (all of them with ``overwrite``).
+
+    A user's own or edited landing files are never replaced unless asked: the existing keys are
+    listed first (one listing per table), and each missing file is generated and written whole.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from ..datagen import GeneratorConfig, LandingWriter, S3LandingSink, generate_table
+    from ..landing.listing import build_landing_lister
+    from ..landing.paths import LANDING_DATASET, LANDING_TABLES, landing_file_path
+
+    if settings.uses_s3:
+        from ..storage.s3 import check_buckets, s3_client
+
+        check_buckets(settings.s3, [settings.s3.landing_bucket])
+        writer = LandingWriter(S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket))
+    else:
+        writer = LandingWriter.local(settings.landing_dir)
+    existing: set[str] = set()
+    if not overwrite:
+        lister = build_landing_lister(settings)
+        for table in LANDING_TABLES:
+            existing.update(item.key for item in lister.list_after(f"{LANDING_DATASET}/{table}/"))
+    config = GeneratorConfig(bookings_per_day=bookings_per_day, seed=seed)
+    landed = Landed()
+    columns = (TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn())
+    console = Console(stderr=True)
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task(f"{days[0]}..{days[-1]}", total=len(days) * len(LANDING_TABLES))
+        for day in days:
+            for table in LANDING_TABLES:
+                path = landing_file_path(table, day)
+                if path in existing:
+                    landed.kept.append(path)
+                else:
+                    writer.write_table(table, day, generate_table(table, day, config))
+                    landed.written.append(path)
+                progress.advance(task)
+    return landed

@@ -1,0 +1,126 @@
+"""``awo`` as a command line: help with defaults, --version, one-line argument errors, hints for
+misplaced options, and help that loads nothing heavy. Real subprocesses of the installed ``awo``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from adventureworks_orchestration.cli.main import version
+from adventureworks_orchestration.cli.parser import build_parser
+from adventureworks_orchestration.cli.registry import COMMANDS
+
+AWO = str(Path(sys.executable).parent / "awo")
+HEAVY = ("dagster", "pyspark", "boto3", "pandas", "pyarrow", "rich")
+
+
+def _awo(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AWO_DATA_DIR": str(data_dir)}
+    env.pop("AWO_PARTITIONS_START", None)
+    return subprocess.run([AWO, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["--version"]])
+def test_help_and_version_import_nothing_heavy(args):
+    probe = (
+        "import sys\n"
+        "from adventureworks_orchestration.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert "LOADED []" in completed.stdout, completed.stdout + completed.stderr
+
+
+def test_version_names_the_project_and_its_engines(tmp_path):
+    completed = _awo("--version", data_dir=tmp_path)
+    assert completed.returncode == 0
+    expected = metadata.version("adventureworks-orchestration")
+    assert completed.stdout.strip() == version()
+    assert completed.stdout.startswith(f"awo {expected} (dagster 1.13.27, pyspark 4.2.0")
+
+
+def test_every_command_has_a_description_and_every_option_help_and_its_default():
+    parser = build_parser(COMMANDS, "v")
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {c.NAME for c in COMMANDS} == set(subparsers.choices)
+    for name, sub in [("awo", parser), *subparsers.choices.items()]:
+        assert sub.description and sub.description.strip(), f"{name} has a description"
+        text = sub.format_help()
+        assert "``" not in text, "no literal reST markup"
+        for action in sub._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS:
+                continue
+            assert action.help, f"{name} {action.option_strings} has help"
+            if action.default not in (None, False, argparse.SUPPRESS) and action.dest != "help":
+                assert f"default: {action.default}" in " ".join(text.split()), (
+                    f"{name} {action.option_strings} shows its default"
+                )
+    for choice in subparsers._choices_actions:
+        assert choice.help, f"awo {choice.dest} has a one-line help in awo --help"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["demo", "--start", "2024-13-01"], "'2024-13-01' is not a day in YYYY-MM-DD form"),
+        (["demo", "--days", "0"], "--days: 0 is not 1 or more"),
+        (["demo", "--start", "2099-01-01"], "goes past the partitions' last day"),
+        (["generate", "--start", "2023-12-31"], "is before the partitions' first day 2024-01-01"),
+        (["backfill", "2024-01-05", "2024-01-01"], "the range ends (2024-01-01) before it starts"),
+        (
+            ["demo", "--data-dir", "elsewhere", "--days", "2"],
+            "--data-dir is an option of awo itself, so it goes before the command: "
+            "awo --data-dir elsewhere demo --days 2",
+        ),
+        (
+            ["--days", "3", "demo"],
+            "--days is an option of 'awo demo', so it goes after the command: awo demo --days 3",
+        ),
+        (["backfill", "2024-01-01", "2024-01-02", "--assets", "labs/source/member"], None),
+    ],
+    ids=["bad-day", "zero-days", "after-end", "before-start", "reversed", "global-late", "early"]
+    + ["unknown-asset"],
+)
+def test_bad_arguments_fail_in_one_line_before_anything_is_written(tmp_path, args, expected):
+    completed = _awo(*args, data_dir=tmp_path / "data")
+
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.strip().count("\n") == 0, f"one line: {completed.stderr}"
+    if expected:
+        assert expected in completed.stderr
+    else:
+        assert "did you mean labs/source/members?" in completed.stderr
+    assert not (tmp_path / "data" / "landing").exists(), "nothing generated"
+
+
+def test_generate_keeps_existing_landing_files_unless_overwrite(tmp_path):
+    own = tmp_path / "data/landing/bookings/members/2024-01-01.csv"
+    own.parent.mkdir(parents=True)
+    own.write_text("memid,surname,firstname,joindate\n0,GUEST,GUEST,2012-07-01 00:00:00\n")
+
+    kept = _awo("generate", "--days", "2", "--bookings-per-day", "20", data_dir=tmp_path / "data")
+
+    assert kept.returncode == 0, kept.stderr
+    assert own.read_text().count("\n") == 2, "the user's file is untouched"
+    assert "wrote 5 landing file(s)" in kept.stdout
+    assert "kept 1 that already existed (bookings/members/2024-01-01.csv)" in kept.stdout
+    assert "--overwrite replaces them" in kept.stdout
+
+    replaced = _awo(
+        "generate", "--days", "2", "--bookings-per-day", "20", "--overwrite",
+        data_dir=tmp_path / "data",
+    )  # fmt: skip
+
+    assert replaced.returncode == 0, replaced.stderr
+    assert "wrote 6 landing file(s)" in replaced.stdout and "kept" not in replaced.stdout
+    assert own.read_text().count("\n") > 2
