@@ -51,17 +51,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
-from py4j.protocol import Py4JJavaError
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, StructType
 
 from .commit_log import CommitLog
+from .day_counts import DayCounter
 from .errors import (
     ConcurrentWriteError,
     LegacyLayoutError,
@@ -287,8 +286,8 @@ class PartitionedTable:
         """The ONE Spark job: every day's rows into ``<column>=<day>/write=<id>/``."""
         column = self.partition_column
         day_value = F.col(column).cast("date")
-        observation = Observation(f"rows_per_day_{uuid.uuid4().hex}")
-        observed = df.observe(observation, *_day_metrics(day_value, days))
+        counter = DayCounter(days)
+        observed = counter.observe(df, day_value)
         data_columns = [F.col(c) for c in df.columns if c != column]
         (
             observed.select(
@@ -301,7 +300,7 @@ class PartitionedTable:
             .options(**COMMITTER_OPTIONS)
             .csv(self.root)
         )
-        return _rows_per_day(self.name, column, _observed_metrics(observation), days)
+        return counter.rows_per_day(self.name, column)
 
     def _files_of_write(
         self, listing: Iterable[StoredObject], write_id: str, rows_per_day: dict[str, int]
@@ -438,64 +437,6 @@ class PartitionedTable:
             self._refuse_legacy_layout()
             raise PartitionedTableError(f"{self.name} has no stored days; materialize it first")
         return manifest
-
-
-def _day_metrics(day_value: Column, days: Sequence[str]) -> list[Column]:
-    """Metrics the write job computes on the side, so counting needs no second pass.
-
-    Rows per day come from ``histogram_numeric`` over the day's offset in the range: with at least
-    as many bins as distinct values it keeps one exact bin per value (it only merges bins beyond
-    ``nb``), and it costs about as little as ``count`` where one ``count_if`` per day would cost
-    two microseconds per row for a 90-day range. ``_rows_per_day`` checks the bins add up.
-    """
-    first = dt.date.fromisoformat(days[0])
-    span = (dt.date.fromisoformat(days[-1]) - first).days + 1
-    offset = F.datediff(day_value, F.lit(first))
-    return [
-        F.count(F.lit(1)).alias("all_rows"),
-        F.count_if(day_value.isNull()).alias("undated_rows"),
-        F.min(day_value).alias("min_day"),
-        F.max(day_value).alias("max_day"),
-        F.histogram_numeric(offset, F.lit(span + 1)).alias("day_histogram"),  # nb >= 2
-    ]
-
-
-def _observed_metrics(observation: Observation) -> dict:
-    """The write job's metrics; all zero when the job ran no task at all.
-
-    Spark only reports observed metrics from tasks; for an input with no partitions (an empty
-    DataFrame, a header-only file) ``Observation.get`` fails a JVM assertion instead of returning
-    zeros. No task means no rows were written, and step 4 cross-checks that against the files.
-    """
-    try:
-        return observation.get
-    except Py4JJavaError as exc:
-        if exc.java_exception.getClass().getName() != "java.lang.AssertionError":
-            raise
-        return {
-            "all_rows": 0,
-            "undated_rows": 0,
-            "min_day": None,
-            "max_day": None,
-            "day_histogram": [],
-        }
-
-
-def _rows_per_day(name: str, column: str, metrics: dict, days: Sequence[str]) -> dict[str, int]:
-    """Per-day row counts from the write's metrics; refuses rows dated outside ``days``."""
-    first = dt.date.fromisoformat(days[0])
-    counts: dict[str, int] = {}
-    for bin_ in metrics["day_histogram"] or []:
-        day = (first + dt.timedelta(days=int(bin_["x"]))).isoformat()
-        counts[day] = counts.get(day, 0) + int(bin_["y"])
-    outside = int(metrics["undated_rows"]) + sum(n for d, n in counts.items() if d not in days)
-    if outside or sum(counts.values()) != int(metrics["all_rows"]):
-        raise PartitionedTableError(
-            f"rows for {name} have a {column} outside the days being written "
-            f"({days[0]}..{days[-1]}): {metrics['undated_rows']} without a day, others from "
-            f"{metrics['min_day']} to {metrics['max_day']}; nothing was published"
-        )
-    return {day: counts.get(day, 0) for day in days}
 
 
 __all__ = [
