@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -19,9 +17,9 @@ from adventureworks_orchestration.constants import (
     SAMPLE_JOB_NAME,
     SPARK_RESOURCE_KEY,
 )
-from adventureworks_orchestration.dagster_home import ensure_dagster_home
 from adventureworks_orchestration.definitions import build_definitions
 
+from .cli_helpers import bin_path, cli_env
 from .conftest import TEST_START, write_landing
 from .pipeline_helpers import ALL_ASSETS
 
@@ -112,27 +110,11 @@ def test_five_minute_schedule_skips_before_the_first_complete_day(defs, instance
     assert "no complete day" in result.skip_message
 
 
-def _cli_env(settings, **extra: str) -> dict[str, str]:
-    home = ensure_dagster_home(settings.data_dir / "dagster_home")
-    env = {
-        **os.environ,
-        "AWO_DATA_DIR": str(settings.data_dir),
-        "AWO_PARTITIONS_START": settings.partitions_start,
-        "DAGSTER_HOME": str(home),
-    }
-    env.update(extra)
-    return env
-
-
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
 def test_dagster_definitions_validate(settings):
     completed = subprocess.run(
-        [_bin("dagster"), "definitions", "validate"],
+        [bin_path("dagster"), "definitions", "validate"],
         cwd=PROJECT_ROOT,
-        env=_cli_env(settings),
+        env=cli_env(settings),
         capture_output=True,
         text=True,
         timeout=300,
@@ -147,7 +129,7 @@ def test_dg_launch_partition_range_is_one_run(settings):
 
     completed = subprocess.run(
         [
-            _bin("dg"),
+            bin_path("dg"),
             "launch",
             "--assets",
             "group:labs",
@@ -155,7 +137,7 @@ def test_dg_launch_partition_range_is_one_run(settings):
             "2024-03-01...2024-03-03",
         ],
         cwd=PROJECT_ROOT,
-        env=_cli_env(settings),
+        env=cli_env(settings),
         capture_output=True,
         text=True,
         timeout=600,
