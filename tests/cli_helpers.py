@@ -37,3 +37,18 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 def bin_path(name: str) -> str:
     return str(Path(sys.executable).parent / name)
+
+
+def prepare_instance(home: str | Path) -> None:
+    """Create every SQLite database of a Dagster home now. Dagster creates them on first use,
+    and two processes that do it at the same moment both stamp the schema version (alembic then
+    refuses the database: "more than one head")."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
+        instance.get_run_records(limit=1)
+        instance.all_instigator_state()
+        instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1
+        )

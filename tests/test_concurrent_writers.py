@@ -17,7 +17,7 @@ from adventureworks_orchestration.partitions import days_in_range
 from adventureworks_orchestration.storage.errors import ConcurrentWriteError
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
-from .cli_helpers import bin_path, cli_env
+from .cli_helpers import bin_path, cli_env, prepare_instance
 from .conftest import warehouse_view, write_landing
 from .table_helpers import leftovers, rows_for
 
@@ -152,11 +152,13 @@ def test_dagster_pools_run_writers_of_one_asset_one_at_a_time(settings):
         bin_path("dg"), "launch", "--assets", "labs/source/members",
         "--partition-range", f"{days[0]}...{days[-1]}",
     ]  # fmt: skip
+    env = cli_env(settings)
+    prepare_instance(env["DAGSTER_HOME"])
     launches = [
         subprocess.Popen(
             command,
             cwd=PROJECT,
-            env=cli_env(settings),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
