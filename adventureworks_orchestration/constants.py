@@ -19,3 +19,9 @@ LANDING_SENSOR_NAME = "landing_files_sensor"
 # Dagster concurrency pools: one per stored asset (one per step for the source multi_asset), each
 # limited to one slot by the instance config (dagster_home.py, deploy/dagster.yaml).
 WRITE_POOL_PREFIX = "awo-write"
+
+# Dagster's own run tags for a partition and a partition range (the names are Dagster's public
+# behaviour: the UI, `dg launch --partition-range` and sensors set them).
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"

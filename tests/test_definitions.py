@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -108,6 +109,47 @@ def test_five_minute_schedule_skips_before_the_first_complete_day(defs, instance
     result = schedule.evaluate_tick(context)
     assert not result.run_requests
     assert "no complete day" in result.skip_message
+
+
+@pytest.mark.parametrize(
+    ("tags", "status", "skips"),
+    [
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.STARTED, True),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.STARTING, True),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.NOT_STARTED, True),
+        (
+            {
+                "dagster/asset_partition_range_start": "2024-02-01",
+                "dagster/asset_partition_range_end": "2024-03-04",
+            },
+            dg.DagsterRunStatus.STARTED,
+            True,
+        ),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.SUCCESS, False),
+        ({"dagster/partition": "2024-03-03"}, dg.DagsterRunStatus.STARTED, False),
+    ],
+    ids=["running", "starting", "not-started", "range-run", "finished", "other-day"],
+)
+def test_five_minute_schedule_does_not_stack_on_a_run_in_flight_for_its_day(
+    defs, instance, tags, status, skips
+):
+    """The daily schedule, the sensor or a UI backfill may already be doing that day."""
+    run = instance.add_run(
+        dg.DagsterRun(job_name=SAMPLE_JOB_NAME, run_id=str(uuid.uuid4()), tags=tags, status=status)
+    )
+    schedule = defs.get_schedule_def(FIVE_MINUTE_SCHEDULE_NAME)
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=dt.datetime(2024, 3, 5, 1, 0, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
+    )
+
+    result = schedule.evaluate_tick(context)
+
+    if skips:
+        assert not result.run_requests and run.run_id in result.skip_message
+    else:
+        assert [request.partition_key for request in result.run_requests] == ["2024-03-04"]
 
 
 def test_dagster_definitions_validate(settings):
