@@ -215,9 +215,7 @@ def test_a_bad_row_in_one_table_publishes_no_table_of_the_run(
     assert not result.get_asset_materialization_events()
 
 
-def test_a_header_only_bookings_file_is_a_day_without_bookings(
-    settings, instance, landed, landing
-):
+def test_a_header_only_bookings_file_is_a_day_without_bookings(settings, instance, landed, landing):
     """The sensor starts single-day runs: a day with no bookings must just work."""
     header = landing.read_text(landing_file_path("bookings", "2024-03-02")).splitlines()[0]
     landing.write_text(landing_file_path("bookings", "2024-03-02"), header + "\n")
