@@ -46,6 +46,11 @@ class Settings:
     sensor_interval_seconds: int = 30
     sensor_lookback_days: int = 7
     s3: S3Settings = field(default_factory=S3Settings)
+    # landing sensor: exactly-once ingestion (issue 8)
+    sensor_reconcile_hours: float = 24.0
+    sensor_max_days_per_run: int = 31
+    sensor_max_attempts: int = 3
+    sensor_retry_backoff_seconds: int = 120
 
     @property
     def landing_dir(self) -> Path:
@@ -106,6 +111,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             warehouse_bucket=env.get("AWO_S3_BUCKET", "warehouse"),
             landing_bucket=env.get("AWO_LANDING_BUCKET", "landing"),
         ),
+        sensor_reconcile_hours=float(env.get("AWO_SENSOR_RECONCILE_HOURS", "24")),
+        sensor_max_days_per_run=int(env.get("AWO_SENSOR_MAX_DAYS_PER_RUN", "31")),
+        sensor_max_attempts=int(env.get("AWO_SENSOR_MAX_ATTEMPTS", "3")),
+        sensor_retry_backoff_seconds=int(env.get("AWO_SENSOR_RETRY_BACKOFF_SECONDS", "120")),
     )
 
 
