@@ -15,3 +15,19 @@ DAILY_SCHEDULE_NAME = "sample_job_daily"
 
 OWNERS = ["team:data-platform"]
 LANDING_SENSOR_NAME = "landing_files_sensor"
+
+# Provenance a source materialization records per day: which landing file built it.
+LANDING_FILE_METADATA_KEY = "landing_file"
+LANDING_SIZE_METADATA_KEY = "landing_size"
+LANDING_ETAG_METADATA_KEY = "landing_etag"
+
+# Tags on the runs the landing sensor requests, and the check that reports days it gave up on.
+LANDING_TRIGGER_TAG = "awo/trigger"  # value "landing"
+LANDING_REQUEST_TAG = "awo/landing_request"  # the run key; Dagster's retries of a run keep it
+LANDING_ATTEMPT_TAG = "awo/landing_attempt"
+LANDING_FINAL_ATTEMPT_TAG = "awo/landing_final_attempt"  # "true" on the last attempt
+LANDING_INGESTION_CHECK_NAME = "landing_ingestion"
+
+# Dagster's tags for a run over a range of partitions (a single-run backfill).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
