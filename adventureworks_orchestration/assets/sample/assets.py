@@ -17,6 +17,9 @@ from ...constants import (
     ASSET_PREFIX_SOURCE,
     ASSET_PREFIX_TRANSFORMED,
     IO_MANAGER_KEY,
+    LANDING_ETAG_METADATA_KEY,
+    LANDING_FILE_METADATA_KEY,
+    LANDING_SIZE_METADATA_KEY,
     OWNERS,
 )
 from ...landing.paths import LANDING_TABLES, parse_landing_path
@@ -26,6 +29,10 @@ from . import transforms
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
 
 KINDS = {"spark", "csv"}
+
+# Transient storage errors (a throttled or briefly unreachable store) that outlast the S3A
+# client's own retries get the whole step again, after 2 s and 4 s.
+SPARK_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _key(prefix: str, name: str) -> dg.AssetKey:
@@ -49,6 +56,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         "partitions_def": partitions_def,
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "group_name": ASSET_GROUP_LABS,
+        "retry_policy": SPARK_RETRY_POLICY,
     }
     asset_common = {**common, "io_manager_key": IO_MANAGER_KEY, "kinds": KINDS, "owners": OWNERS}
 
@@ -85,9 +93,9 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
             for item in files[table]:  # provenance: which file built which day
                 context.add_asset_metadata(
                     {
-                        "landing_file": item.key,
-                        "landing_size": item.size,
-                        "landing_etag": item.etag,
+                        LANDING_FILE_METADATA_KEY: item.key,
+                        LANDING_SIZE_METADATA_KEY: item.size,
+                        LANDING_ETAG_METADATA_KEY: item.etag,
                     },
                     asset_key=_key(ASSET_PREFIX_SOURCE, table),
                     partition_key=parse_landing_path(item.key).day,
