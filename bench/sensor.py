@@ -11,10 +11,10 @@ b) the reconciliation (a tick on a fresh cursor, as after a reset, which reconci
 c) for comparison, ``dagster_aws.s3.sensor.get_objects(bucket, prefix, since_key=...)``, which
    lists the whole prefix on every tick (real server only).
 
-The N objects are a year of landing files that are already ingested (2023-03-08..2024-03-07,
-1,098 files, their provenance recorded in a real Dagster instance the way the source assets
-record it) plus N - 1,098 older archived landing-like keys from 1750 on, before the partitions'
-start. Sizes up to ``--real-up-to`` (default 100,000) run against a real SeaweedFS server on
+The N objects are 300 days of landing files that are already ingested (2023-05-13..2024-03-07,
+900 files, their provenance recorded in a real Dagster instance the way the source assets record
+it) plus N - 900 older archived landing-like keys from the year 1000 on (before the partitions).
+Sizes up to ``--real-up-to`` (default 100,000) run against a real SeaweedFS server on
 127.0.0.1, growing the bucket in place; larger sizes run against ``InMemoryS3Listing``, which
 answers ListObjectsV2 exactly like SeaweedFS (``tests/test_landing_listing.py``) and is reported
 as ``memory``: filling SeaweedFS with a million objects takes about half an hour here. Both
@@ -72,9 +72,9 @@ ACCESS_KEY = "awo-bench-access-key"
 SECRET_KEY = "awo-bench-secret-key"
 BUCKET = "landing"
 PREFIX = f"{LANDING_DATASET}/"  # one built-in sensor over every table, as one would write it
-PARTITIONS_START = "2023-03-08"
-INGESTED_DAYS = days_in_range(PARTITIONS_START, "2024-03-07")  # a year, already ingested
-OLD_DAYS_FROM = dt.date(1750, 1, 1)  # archived keys sort before every partition day
+PARTITIONS_START = "2023-05-13"
+INGESTED_DAYS = days_in_range(PARTITIONS_START, "2024-03-07")  # 300 days, already ingested
+OLD_DAYS_FROM = dt.date(1000, 1, 1)  # archived keys sort before every partition day (1M: to 1912)
 # The 10 new files: 3 complete days and 1 day with only its bookings file so far.
 NEW_DAYS = days_in_range("2024-03-08", "2024-03-11")
 NEW_COMPLETE = (NEW_DAYS[0], NEW_DAYS[-2])
@@ -277,7 +277,7 @@ def bench_size(
     """One N: a previous reconciliation on the existing objects, the new files, then time."""
     previous = tick(instance, lister, settings, None, NOW)
     if previous.run_requests:
-        raise BenchmarkError(f"the ingested year was requested again: {spans(previous)}")
+        raise BenchmarkError(f"the ingested days were requested again: {spans(previous)}")
     since_key = builtin[0](None)[-1]["Key"] if builtin else None
     time.sleep(1.5 if builtin else 0)  # new files strictly newer (LastModified: 1 s resolution)
     put_new()
@@ -353,7 +353,7 @@ def run_real(
         )
         setup, client, builtin_client = s3_client(s3), s3_client(s3), s3_client(s3)
         writer = LandingWriter(S3LandingSink(setup, BUCKET))
-        step(f"writing the ingested year ({len(INGESTED_DAYS)} days) and recording its provenance")
+        step(f"writing the {len(INGESTED_DAYS)} ingested days and recording their provenance")
         writer.write(INGESTED_DAYS, GENERATOR, progress=lambda _: None)
         lister = S3LandingLister(client, BUCKET)
         record_ingested(instance, lister)
@@ -443,9 +443,11 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     with dg.instance_for_test() as instance:
         if real:
             rows += run_real(args, workdir, instance, real)
-        else:  # the provenance of the ingested year, from the same generated files
+        else:  # the provenance of the ingested days, from the same generated files
             bucket = InMemoryS3Listing()
-            LandingWriter(MemorySink(bucket)).write(INGESTED_DAYS, GENERATOR, lambda _: None)
+            LandingWriter(MemorySink(bucket)).write(
+                INGESTED_DAYS, GENERATOR, progress=lambda _: None
+            )
             record_ingested(instance, S3LandingLister(bucket, BUCKET))
         if synthetic:
             rows += run_memory(args, workdir, instance, synthetic)
