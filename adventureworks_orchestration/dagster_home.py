@@ -18,6 +18,10 @@ MARKER = "# written by awo (adventureworks_orchestration/dagster_home.py); edit 
 # the same asset queue behind each other while runs on different assets still run side by side.
 EMBEDDED_INSTANCE_CONFIG: dict = {
     "concurrency": {"pools": {"default_limit": 1, "granularity": "op"}},
+    # A run whose worker died (out of memory, killed, lost) is re-executed from the failure by the
+    # daemon; a step that fails is not (its RetryPolicy covers transient storage errors, and the
+    # landing sensor re-requests a day whose run failed, a bounded number of times).
+    "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
 }
 
 # Laptop console: runs that name no logger (`dg launch`, the UI, sensors) print at INFO, so a

@@ -181,6 +181,8 @@ def test_bad_landing_file_fails_naming_the_file(
     failure = _failure_message(result)
     assert f"{table}/2024-03-02.csv" in failure
     assert reason in failure.lower()
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert not retried, "a bad file fails the same way every time: no retry"
     assert not day_folders(warehouse, f"labs/source/{table}"), "nothing published"
 
 

@@ -11,7 +11,12 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
-from ..storage.errors import StorageError
+from ..storage.errors import (
+    ConcurrentWriteError,
+    LeaseLostError,
+    StorageError,
+    TableBusyError,
+)
 from ..storage.partitioned_table import PartitionedTable, TableOptions, WriteResult
 from .spark_errors import explain_file_failure
 
@@ -49,7 +54,7 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
         try:
             result = table.write(obj, days, run_id=context.run_id)
         except StorageError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise _failure(exc) from None
         except Exception as exc:
             failure = explain_file_failure(exc)
             if failure is None:
@@ -58,6 +63,7 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
                 description=f"{asset} was not written: cannot read {failure}. "
                 "Nothing was published; fix or remove the file and run again.",
                 metadata={"file": failure.path, "reason": failure.reason},
+                allow_retries=False,  # the same file fails the same way
             ) from None
         context.log.info(
             f"{asset}: published {len(days)} day(s), {result.total_rows} rows "
@@ -78,7 +84,7 @@ class PartitionedCsvIOManager(dg.ConfigurableIOManager):
         try:
             return table.read(days)
         except StorageError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise _failure(exc) from None
 
     def _table(self, asset_key: dg.AssetKey, partition_column: str) -> PartitionedTable:
         root = "/".join([self._base_path.rstrip("/"), *asset_key.path])
@@ -117,6 +123,12 @@ class S3PartitionedCsvIOManager(PartitionedCsvIOManager):
         return "/".join(
             part for part in ("s3a://" + self.s3_bucket, self.s3_prefix.strip("/")) if part
         )
+
+
+def _failure(error: StorageError) -> dg.Failure:
+    """The step's failure: retried (the asset's RetryPolicy) only when waiting can help."""
+    transient = isinstance(error, TableBusyError | LeaseLostError | ConcurrentWriteError)
+    return dg.Failure(description=str(error), allow_retries=transient)
 
 
 def _partition_column(metadata: object) -> str:

@@ -135,9 +135,10 @@ class SparkResource(PySparkResource):
 
 def _account_for_run_workers(context: dg.InitResourceContext) -> None:
     """Say which process runs this run, and fail runs whose process died (``dead_runs``)."""
-    if context.instance is None or context.run_id is None:
+    run = context.run
+    if context.instance is None or run is None:
         return
-    record_worker(context.instance, context.run_id)
+    record_worker(context.instance, run.run_id)
     for run_id in fail_dead_local_runs(context.instance):
         context.log.warning(
             f"run {run_id} was marked failed: its process on this machine is gone (killed?); "
