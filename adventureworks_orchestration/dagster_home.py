@@ -52,4 +52,23 @@ def ensure_dagster_home(folder: Path) -> Path:
     merged = {**instance_config(), **current}
     if not text.strip() or merged != current:
         config.write_text(MARKER + "\n" + yaml.safe_dump(merged, sort_keys=False))
+    if not (folder / "history" / "runs.db").exists():
+        create_databases(folder)
     return folder
+
+
+def create_databases(folder: Path) -> None:
+    """Create the home's SQLite databases now, from one process.
+
+    Dagster creates each on first use; two processes doing that at the same moment (two
+    ``dg launch``, or a launch while the UI starts) both stamp the schema version, and Dagster then
+    refuses the database ("more than one head"). Seen in this project's tests.
+    """
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(folder)) as instance:
+        instance.get_run_records(limit=1)
+        instance.all_instigator_state()
+        instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1
+        )

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from adventureworks_orchestration.dagster_home import ensure_dagster_home
+from adventureworks_orchestration.dagster_home import create_databases, ensure_dagster_home
 from adventureworks_orchestration.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -40,15 +40,5 @@ def bin_path(name: str) -> str:
 
 
 def prepare_instance(home: str | Path) -> None:
-    """Create every SQLite database of a Dagster home now. Dagster creates them on first use,
-    and two processes that do it at the same moment both stamp the schema version (alembic then
-    refuses the database: "more than one head")."""
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        instance.get_runs(limit=1)
-        instance.get_run_records(limit=1)
-        instance.all_instigator_state()
-        instance.get_event_records(
-            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1
-        )
+    """The Dagster home's databases exist before processes start on it at once."""
+    create_databases(Path(home))
