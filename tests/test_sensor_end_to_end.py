@@ -124,7 +124,7 @@ def _kill_run_worker(session: int, timeout: float = 60) -> bool:
 
 def _transformed_files(settings, day: str) -> list[str]:
     folder = settings.warehouse_dir / "labs/transformed/bookings" / f"booking_date={day}"
-    return [p.name for p in folder.iterdir() if p.name.startswith("part-")]
+    return [p.name for p in folder.glob("write=*/part-*")]  # storage/layout.py's data keys
 
 
 def _wait_for_runs(home: Path, done, timeout: float) -> list[dg.DagsterRun]:

@@ -100,6 +100,12 @@ def start_s3_server(
         "-webdav=false",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
+        # Each bucket is a SeaweedFS collection with a volume of its own, and weed caps volumes
+        # at free disk GiB / volume size: on a small disk a test session's buckets run out
+        # ("No writable volumes", a 500 on PUT). Volumes are not preallocated, so a high cap
+        # and small volumes cost no disk.
+        "-volume.max=2000",
+        "-master.volumeSizeLimitMB=64",
         *(f"-{flag}={port}" for flag, port in ports.items()),
     ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
