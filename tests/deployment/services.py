@@ -2,17 +2,19 @@
 
 Each service gets what its container would have: the command and environment of its
 docker-compose.yml entry (interpolated against a ``.env``-like mapping, as ``docker compose``
-does), the image's ``ENV``, a ``DAGSTER_HOME`` of its own holding the ``deploy/dagster.yaml`` the
-Dockerfile copies, and a ``/tmp`` of its own, so nothing is shared between services that the
-containers would not share. Only the container-only parts are mapped: ``0.0.0.0`` becomes
-127.0.0.1, host names and ports come from the ``.env`` mapping (every service is on 127.0.0.1),
-image paths become the project's files.
+does), a ``DAGSTER_HOME`` of its own holding the files the Dockerfile copies there
+(``deploy/dagster.yaml``, ``deploy/workspace.yaml``), and a ``/tmp`` and compute-log folder of its
+own, so services share nothing their containers would not share. Only container-only parts are
+mapped: ``0.0.0.0`` becomes 127.0.0.1, host names and ports come from the ``.env`` mapping (every
+service is on 127.0.0.1), image paths become the project's files, and the programs and Java are
+this machine's.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from .graphql import GraphQL, location_loaded, unhealthy_daemons
 
 VENV_BIN = Path(sys.executable).parent
 # Marks every process the harness starts (inherited by their children) so a test can find them.
-HARNESS_ID_VARIABLE = "AWO_DEPLOYMENT_TEST_ID"
+HARNESS_ID_VARIABLE = "DEPLOYMENT_TEST_MARK"
 # Variables a developer's shell may hold that a container would not see.
 _NOT_INHERITED = ("AWO_", "AWS_", "DAGSTER_", "SPARK_")
 
@@ -125,13 +127,17 @@ class Deployment:
         server = self.start("code-location")
         check = compose.healthcheck("code-location", self.dotenv)
         check = [str(VENV_BIN / check[0]), *check[1:]]
+        port = int(self.dotenv["DAGSTER_CODE_SERVER_PORT"])
 
         def healthy() -> bool:
+            # Each check is a Python process of its own: run it once the port is open.
+            if not _port_open(port):
+                return False
             result = subprocess.run(check, capture_output=True, env=self.env("code-location"))
             return result.returncode == 0
 
         wait_until(
-            healthy, timeout, "a healthy code location (its compose health check)", server, 2
+            healthy, timeout, "a healthy code location (its compose health check)", server, 1
         )
 
     def start_all(self, timeout: float = 300) -> None:
@@ -162,6 +168,14 @@ class Deployment:
         return "\n".join(
             f"--- {name}:\n{server.log_tail(60)}" for name, server in self.servers.items()
         )
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _answers(api: GraphQL) -> bool:

@@ -45,5 +45,5 @@ def _wait_for_a_started_step(api, backfill_id: str, timeout: float) -> str:
             events = run_events(api, found[0]["runId"])
             if any(event["__typename"] == "ExecutionStepStartEvent" for event in events):
                 return found[0]["runId"]
-        time.sleep(1)
+        time.sleep(2)
     raise AssertionError(f"backfill {backfill_id} started no step within {timeout:.0f}s")
