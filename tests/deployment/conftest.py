@@ -32,7 +32,7 @@ from adventureworks_orchestration.settings import Settings, settings_from_env
 from ..conftest import ACCESS_KEY, SECRET_KEY, TEST_START
 from .graphql import set_sensor_running
 from .processes import kill_leftovers
-from .services import HARNESS_ID_VARIABLE, Deployment
+from .services import HARNESS_ID_VARIABLE, SHORT_LIVED_JVM, Deployment
 
 WORKER_CORES = 2
 CORES_PER_RUN = 1
@@ -64,7 +64,10 @@ def spark_cluster(
     tmp_path_factory: pytest.TempPathFactory, marker_env: dict[str, str]
 ) -> Iterator[SparkCluster]:
     cluster = start_spark_cluster(
-        tmp_path_factory.mktemp("spark-cluster"), WORKER_CORES, "2g", extra_env=marker_env
+        tmp_path_factory.mktemp("spark-cluster"),
+        WORKER_CORES,
+        "2g",
+        extra_env={**marker_env, **SHORT_LIVED_JVM},  # the executors inherit it
     )
     yield cluster
     cluster.stop()
