@@ -15,7 +15,7 @@ import os
 
 import dagster as dg
 
-from .processes import machine_identity, process_alive
+from .process_liveness import machine_identity, process_alive
 from .runs_in_flight import IN_FLIGHT
 
 WORKER_TAG = "awo/worker"

@@ -20,8 +20,7 @@ from .settings import Settings, get_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything for ``settings``; tests call this with settings of their own."""
-    if not settings.spark_remote:
-        require_java()
+    require_java()
     partitions_def = daily_partitions_def(settings.partitions_start)
     sample_job = build_sample_job()
     return dg.Definitions(

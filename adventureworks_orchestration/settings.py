@@ -38,7 +38,6 @@ class Settings:
     storage: StorageKind = "local"
     partitions_start: str = DEFAULT_PARTITIONS_START
     spark_master: str = "local[2]"
-    spark_remote: str | None = None
     spark_shuffle_partitions: int = 4
     spark_driver_memory: str = "2g"
     spark_driver_host: str | None = None
@@ -55,6 +54,10 @@ class Settings:
     sensor_max_days_per_run: int = 31
     sensor_max_attempts: int = 3
     sensor_retry_backoff_seconds: int = 120
+    # Sharing a Spark cluster (ignored by a local master).
+    spark_cores_max: int = 2
+    spark_executor_memory: str = "1g"
+    spark_executor_jars_dir: str | None = None
 
     @property
     def landing_dir(self) -> Path:
@@ -97,7 +100,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         storage=storage,  # type: ignore[arg-type]
         partitions_start=env.get("AWO_PARTITIONS_START", DEFAULT_PARTITIONS_START),
         spark_master=env.get("AWO_SPARK_MASTER", "local[2]"),
-        spark_remote=env.get("AWO_SPARK_REMOTE") or None,
         spark_shuffle_partitions=int(env.get("AWO_SPARK_SHUFFLE_PARTITIONS", "4")),
         spark_driver_memory=env.get("AWO_SPARK_DRIVER_MEMORY", "2g"),
         spark_driver_host=env.get("AWO_SPARK_DRIVER_HOST") or None,
@@ -122,6 +124,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         sensor_max_days_per_run=int(env.get("AWO_SENSOR_MAX_DAYS_PER_RUN", "31")),
         sensor_max_attempts=int(env.get("AWO_SENSOR_MAX_ATTEMPTS", "3")),
         sensor_retry_backoff_seconds=int(env.get("AWO_SENSOR_RETRY_BACKOFF_SECONDS", "120")),
+        spark_cores_max=int(env.get("AWO_SPARK_CORES_MAX", "2")),
+        spark_executor_memory=env.get("AWO_SPARK_EXECUTOR_MEMORY", "1g"),
+        spark_executor_jars_dir=env.get("AWO_SPARK_EXECUTOR_JARS_DIR") or None,
     )
 
 

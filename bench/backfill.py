@@ -6,13 +6,18 @@ Three ways to compute the same tables for D days, each timed as the wall clock o
 a) the platform: ``dg launch --assets group:labs --partition-range FIRST...LAST``, ONE run;
 b) Dagster's default without a single-run backfill policy: one run per day, each its own process
    and JVM. Only the first K days are run (sequentially) and the per-day mean is extrapolated;
-c) ``bench/bare_pyspark.py``: the same reads, transforms and writes in one plain Spark session.
+c) ``bench/bare_pyspark.py``: the same reads, transforms and writes in one plain Spark session;
+d) with ``--spark-cluster``: a again, on a Spark standalone cluster (one master, one worker with
+   ``--cluster-cores`` cores) started on 127.0.0.1 from pyspark's own ``spark-class``, the run
+   taking all of them (``AWO_SPARK_CORES_MAX``), instead of ``local[2]``.
 
-a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save.
+a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save;
+d/a is what running on a standalone cluster on the same machine costs or saves over local mode.
 The row counts per asset and day of a and c (and of b for its K days) must agree, or the script
 says so loudly and exits non-zero. Results go to ``bench/results/backfill-<timestamp>.json``.
 
-Run: ``uv run python bench/backfill.py [--days 90] [--bookings-per-day 2000] [--per-day-runs 3]``
+Run: ``uv run python bench/backfill.py [--days 90] [--bookings-per-day 2000] [--per-day-runs 3]
+[--spark-cluster [--cluster-cores 2]]``
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from pathlib import Path
 from _common import make_workdir, step, write_results
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
+from adventureworks_orchestration.devtools.spark_cluster import start_spark_cluster
 from adventureworks_orchestration.partitions.daily import days_in_range, parse_day
 from adventureworks_orchestration.settings import settings_from_env
 
@@ -97,9 +103,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workdir", help="an empty or new folder to work in (default: a temporary folder)"
     )
+    parser.add_argument(
+        "--spark-cluster",
+        action="store_true",
+        help="also run a on a standalone Spark cluster on 127.0.0.1 (variant d)",
+    )
+    parser.add_argument(
+        "--cluster-cores", type=int, default=2, help="the cluster worker's cores (default 2)"
+    )
     args = parser.parse_args(argv)
     if args.days < 1 or args.bookings_per_day < 0 or args.per_day_runs < 1:
         parser.error("--days and --per-day-runs must be >= 1, --bookings-per-day >= 0")
+    if args.cluster_cores < 1:
+        parser.error("--cluster-cores must be >= 1")
     args.per_day_runs = min(args.per_day_runs, args.days)
     return args
 
@@ -128,13 +144,14 @@ def prepare_data_dir(workdir: Path, name: str, landing: Path, dagster: bool) -> 
     return data_dir
 
 
-def variant_env(data_dir: Path) -> dict[str, str]:
+def variant_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """The environment of a variant's process: its own data folder, local storage."""
     return {
         **os.environ,
         "AWO_DATA_DIR": str(data_dir),
         "AWO_STORAGE": "local",
         "DAGSTER_HOME": str(data_dir / "dagster_home"),
+        **settings,
     }
 
 
@@ -164,11 +181,26 @@ def run_timed(command: list[str], env: Mapping[str, str], log: Path) -> Timed:
     return Timed(command=command, seconds=seconds, log=log)
 
 
-def run_single_range(data_dir: Path, days: Sequence[str]) -> Timed:
+def run_single_range(data_dir: Path, days: Sequence[str], **settings: str) -> Timed:
     """(a) the whole range in ONE Dagster run (the assets' single-run backfill policy)."""
     command = [dg_executable(), "launch", "--assets", SELECTION]
     command += ["--partition-range", f"{days[0]}...{days[-1]}"]
-    return run_timed(command, variant_env(data_dir), data_dir / "run.log")
+    return run_timed(command, variant_env(data_dir, **settings), data_dir / "run.log")
+
+
+def run_on_cluster(workdir: Path, data_dir: Path, days: Sequence[str], cores: int) -> Timed:
+    """(d) a, on a standalone cluster started for it (not timed) and stopped after it."""
+    cluster = start_spark_cluster(workdir / "spark-cluster", cores=cores, memory="2g")
+    try:
+        return run_single_range(
+            data_dir,
+            days,
+            AWO_SPARK_MASTER=cluster.master_url,
+            AWO_SPARK_DRIVER_HOST="127.0.0.1",
+            AWO_SPARK_CORES_MAX=str(cores),
+        )
+    finally:
+        cluster.stop()
 
 
 def run_per_day(data_dir: Path, days: Sequence[str]) -> list[Timed]:
@@ -252,6 +284,8 @@ def reproduce_command(args: argparse.Namespace) -> str:
     command = ["uv", "run", "python", "bench/backfill.py", "--days", str(args.days)]
     command += ["--bookings-per-day", str(args.bookings_per_day)]
     command += ["--per-day-runs", str(args.per_day_runs), "--seed", str(args.seed)]
+    if args.spark_cluster:
+        command += ["--spark-cluster", "--cluster-cores", str(args.cluster_cores)]
     return shlex.join(command)
 
 
@@ -263,11 +297,12 @@ def summarise(
     bare: Timed,
     bare_timings: Mapping[str, object],
     tables: Mapping[str, Table],
+    cluster: Timed | None = None,
 ) -> dict[str, object]:
     """Everything worth keeping from one benchmark, as JSON-ready data."""
     per_day_mean = sum(run.seconds for run in per_day) / len(per_day)
     per_day_extrapolated = per_day_mean * len(days)
-    return {
+    results = {
         "benchmark": "backfill",
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "argv": sys.argv,
@@ -304,6 +339,13 @@ def summarise(
         },
         "rows": {asset: table.total_rows for asset, table in tables.items()},
     }
+    if cluster is not None:
+        results["d_standalone_cluster"] = {
+            **cluster.as_json(),
+            "seconds_per_day": round(cluster.seconds / len(days), 3),
+        }
+        results["ratios"]["d_over_a"] = round(cluster.seconds / single.seconds, 2)
+    return results
 
 
 def render(results: Mapping[str, object]) -> str:
@@ -311,15 +353,16 @@ def render(results: Mapping[str, object]) -> str:
     params, a = results["parameters"], results["a_single_run"]
     b, c, ratios = results["b_run_per_day"], results["c_bare_pyspark"], results["ratios"]
     days, runs, mean = params["days"], params["per_day_runs"], b["mean_seconds_per_day"]
-    table = format_table(
-        ("variant", "runs", "seconds", "s/day"),
-        [
-            ("a  one run for the whole range", 1, a["seconds"], a["seconds"] / days),
-            (f"b  one run per day, measured ({runs} days)", runs, b["measured_seconds"], mean),
-            (f"b  extrapolated to {days} days", days, b["extrapolated_seconds"], mean),
-            ("c  bare PySpark, one session", 1, c["seconds"], c["seconds"] / days),
-        ],
-    )
+    rows = [
+        ("a  one run for the whole range", 1, a["seconds"], a["seconds"] / days),
+        (f"b  one run per day, measured ({runs} days)", runs, b["measured_seconds"], mean),
+        (f"b  extrapolated to {days} days", days, b["extrapolated_seconds"], mean),
+        ("c  bare PySpark, one session", 1, c["seconds"], c["seconds"] / days),
+    ]
+    d = results.get("d_standalone_cluster")
+    if d:
+        rows.append(("d  a on a standalone cluster", 1, d["seconds"], d["seconds"] / days))
+    table = format_table(("variant", "runs", "seconds", "s/day"), rows)
     return "\n".join(
         [
             f"command:    {shlex.join(results['argv'])}",
@@ -333,6 +376,7 @@ def render(results: Mapping[str, object]) -> str:
             f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
             f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
         ]
+        + ([f"d/a = {ratios['d_over_a']:.2f}  (standalone cluster over local[2])"] if d else [])
     )
 
 
@@ -374,11 +418,20 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     bare, bare_timings = run_bare(c_dir, days)
     step(f"c: {bare.seconds:.1f}s")
 
+    cluster = None
+    if args.spark_cluster:
+        d_dir = prepare_data_dir(workdir, "d", landing, dagster=True)
+        step(f"d: one run for {days[0]}...{days[-1]} on a standalone cluster")
+        cluster = run_on_cluster(workdir, d_dir, days, args.cluster_cores)
+        step(f"d: {cluster.seconds:.1f}s")
+
     a_tables = read_tables(a_dir / "warehouse")
     problems = check_complete(a_tables, days)
     problems += compare("c", read_tables(c_dir / "warehouse"), a_tables, days)
     problems += compare("b", read_tables(b_dir / "warehouse"), a_tables, days[: args.per_day_runs])
-    results = summarise(args, days, single, per_day, bare, bare_timings, a_tables)
+    if cluster is not None:
+        problems += compare("d", read_tables(d_dir / "warehouse"), a_tables, days)
+    results = summarise(args, days, single, per_day, bare, bare_timings, a_tables, cluster)
     results["workdir"] = str(workdir)
     results["row_count_mismatches"] = problems
     return results, problems

@@ -15,7 +15,7 @@ from adventureworks_orchestration.dead_runs import (
     fail_dead_local_runs,
     worker_tag_value,
 )
-from adventureworks_orchestration.processes import machine_identity
+from adventureworks_orchestration.process_liveness import machine_identity
 
 
 def _dead_pid() -> int:

@@ -1,6 +1,7 @@
-"""The docker-compose deployment, checked without a Docker engine: every file it names exists,
-every variable it uses has a default, the instance config is valid, and the image installs from
-the same lock file as everyone else."""
+"""The docker-compose deployment's files, checked without a Docker engine: every file it names
+exists, every setting can be overridden from .env, the instance config is valid, the images are
+built the same way on every architecture and carry the S3A jars. (tests/deployment runs the
+services' commands and environment for real.)"""
 
 from __future__ import annotations
 
@@ -30,12 +31,15 @@ def test_compose_has_the_whole_stack(compose):
         "webserver",
         "daemon",
     }
-    spark_images = {compose["services"][s]["image"] for s in ("spark-master", "spark-worker")}
+    spark_targets = {
+        compose["services"][s]["build"]["target"] for s in ("spark-master", "spark-worker")
+    }
+    assert spark_targets == {"spark"}
     import pyspark
 
-    assert spark_images == {f"apache/spark:{pyspark.__version__}"}, "cluster matches pyspark"
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert f"FROM apache/spark:{pyspark.__version__} AS spark" in dockerfile, "matches pyspark"
     assert compose["services"]["minio"]["image"].startswith("quay.io/minio/minio:RELEASE.")
-    assert compose["services"]["minio"]["profiles"] == ["minio"]
 
 
 def test_every_published_port_is_bound_to_loopback(compose):
@@ -64,37 +68,137 @@ def test_every_variable_has_a_default():
     assert without_default == []
 
 
+def _defaults(environment: dict) -> dict[str, str]:
+    """A compose environment as it is when .env sets nothing."""
+    return {k: re.sub(r"\$\{[^:}]+:-([^}]*)\}", r"\1", str(v)) for k, v in environment.items()}
+
+
 def test_project_services_get_the_settings_the_code_reads(compose):
     from adventureworks_orchestration.settings import settings_from_env
 
-    env = {k: str(v) for k, v in compose["services"]["code-location"]["environment"].items()}
-    env = {k: re.sub(r"\$\{[^:}]+:-([^}]*)\}", r"\1", v) for k, v in env.items()}
-    settings = settings_from_env(env)
+    settings = settings_from_env(_defaults(compose["services"]["code-location"]["environment"]))
     assert settings.storage == "s3"
     assert settings.spark_master == "spark://spark-master:7077"
     assert settings.s3.endpoint == "http://seaweedfs:8333"
+
+
+class _Recording(dict):
+    """An environment that remembers which variables were asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+# Where the deployment deliberately differs from a laptop's defaults.
+DEPLOYMENT_VALUES = {
+    "AWO_DATA_DIR",
+    "AWO_STORAGE",
+    "AWO_SPARK_MASTER",
+    "AWO_SPARK_DRIVER_HOST",
+    "AWO_SPARK_JARS_CACHE",
+    "AWO_SPARK_EXECUTOR_JARS_DIR",
+    "AWS_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+}
+
+
+def test_every_setting_can_be_overridden_from_dotenv_with_the_codes_default(compose):
+    from adventureworks_orchestration.settings import settings_from_env
+
+    asked = _Recording()
+    settings_from_env(asked)
+    environment = compose["services"]["code-location"]["environment"]
+    not_overridable = sorted(
+        name
+        for name in asked.asked
+        if not str(environment.get(name, "")).startswith(f"${{{name}:-")
+    )
+    assert not_overridable == [], (
+        "add NAME: ${NAME:-default} to x-dagster-env in docker-compose.yml"
+    )
+    laptop = settings_from_env({})
+    deployed = settings_from_env(
+        _defaults({k: environment[k] for k in asked.asked - DEPLOYMENT_VALUES})
+    )
+    assert deployed == laptop, "compose's defaults are the code's defaults"
+
+
+def test_minio_has_a_health_check_and_runs_without_seaweedfs(compose):
+    services = compose["services"]
+    assert services["minio"]["profiles"] == ["minio"]
+    assert services["seaweedfs"]["profiles"] == ["seaweedfs"], "the minio profile leaves it out"
+    assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    buckets = services["create-buckets"]["depends_on"]
+    assert buckets["minio"]["condition"] == "service_healthy"
+
+
+def test_the_store_and_the_spark_cluster_are_optional_profiles(compose):
+    """Without their profile the stack still starts (it then uses the S3 and Spark of .env)."""
+    services = compose["services"]
+    profiled = {
+        name: set(service["profiles"])
+        for name, service in services.items()
+        if "profiles" in service
+    }
+    assert set(profiled) == {"seaweedfs", "minio", "spark-master", "spark-worker"}
+    for name, service in services.items():
+        needs = service.get("depends_on", {})
+        needs = needs if isinstance(needs, dict) else {dependency: {} for dependency in needs}
+        for dependency, spec in needs.items():
+            if dependency in profiled and not profiled[dependency] <= profiled.get(name, set()):
+                assert spec.get("required") is False, f"{name} requires optional {dependency}"
+
+
+def test_the_image_finds_java_the_same_way_on_every_architecture():
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    # Debian's default-jre-headless provides /usr/lib/jvm/default-java on amd64 and arm64 alike.
+    assert "default-jre-headless" in dockerfile
+    assert re.search(r"JAVA_HOME=/usr/lib/jvm/default-java\b", dockerfile)
+    instructions = "\n".join(line for line in dockerfile.splitlines() if not line.startswith("#"))
+    assert not re.search(r"amd64|arm64|x86_64|aarch64", instructions)
+
+
+def test_the_images_carry_the_s3a_jars_where_the_settings_look(compose):
+    from adventureworks_orchestration.resources import spark_jars
+
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    cache = re.search(r"AWO_SPARK_JARS_CACHE=(\S+)", dockerfile).group(1)
+    script = Path(spark_jars.__file__).relative_to(PROJECT_ROOT)
+    assert re.search(rf"^COPY {script} (\S+)\nRUN python \1 --cache {cache} ", dockerfile, re.M)
+    assert f"COPY --from=jars {cache}/jars {cache}/jars" in dockerfile, "the Spark image"
+    assert f"COPY --from=jars {cache} {cache}" in dockerfile, "the project image"
+    defaults = _defaults(compose["services"]["code-location"]["environment"])
+    assert defaults["AWO_SPARK_JARS_CACHE"] == cache
+    assert defaults["AWO_SPARK_EXECUTOR_JARS_DIR"] == f"{cache}/jars"
 
 
 def test_dockerfile_installs_from_the_lock_file():
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert re.search(r"^COPY .*\buv\.lock\b", dockerfile, re.M)
     assert "uv sync --frozen" in dockerfile
-    for copied in re.findall(r"^COPY (.+) \S+$", dockerfile, re.M):
+    for copied in re.findall(r"^COPY (?!--)(.+) \S+$", dockerfile, re.M):
         for source in copied.split():
             assert (PROJECT_ROOT / source).exists(), f"Dockerfile copies missing {source}"
-    assert "openjdk-17" in dockerfile, "the image has the Java Spark needs"
 
 
 def test_dagster_yaml_is_a_valid_instance_config(monkeypatch):
     from dagster._core.instance.config import dagster_instance_config
     from dagster._serdes import ConfigurableClassData
 
-    for name in ("HOST", "USER", "PASSWORD", "DB"):
-        monkeypatch.setenv(f"DAGSTER_POSTGRES_{name}", "x")
+    text = (PROJECT_ROOT / "deploy" / "dagster.yaml").read_text()
+    for name in re.findall(r"env: (\w+)", text):
+        monkeypatch.setenv(name, "5432" if name.endswith("_PORT") else "x")
     config, custom_class = dagster_instance_config(str(PROJECT_ROOT / "deploy"))
     assert custom_class is None
     assert "postgres" in config["storage"]
-    assert config["run_launcher"]["class"] == "DefaultRunLauncher"
+    assert config["run_launcher"]["class"] == "CodeServerRunLauncher"
+    assert config["run_monitoring"]["enabled"] is True
     for section in ("run_coordinator", "run_launcher"):
         spec = config[section]
         data = ConfigurableClassData(
@@ -107,6 +211,9 @@ def test_dagster_yaml_is_a_valid_instance_config(monkeypatch):
 def test_workspace_points_at_the_code_location_service(compose):
     workspace = yaml.safe_load((PROJECT_ROOT / "deploy/workspace.yaml").read_text())
     grpc = workspace["load_from"][0]["grpc_server"]
-    command = compose["services"]["code-location"]["command"]
-    assert grpc["host"] == "code-location"
-    assert str(grpc["port"]) == command[command.index("-p") + 1]
+    defaults = _defaults(compose["services"]["webserver"]["environment"])
+    command = _defaults(
+        {str(i): w for i, w in enumerate(compose["services"]["code-location"]["command"])}
+    )
+    assert defaults[grpc["host"]["env"]] == "code-location"
+    assert defaults[grpc["port"]["env"]] == command[str(list(command.values()).index("-p") + 1)]

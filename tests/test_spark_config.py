@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from adventureworks_orchestration.resources.spark import HADOOP_AWS_PACKAGE, spark_config
+from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
 
 from .conftest import make_settings
@@ -36,14 +37,51 @@ def test_first_start_resolves_packages_into_the_persistent_cache(tmp_path):
     assert config["spark.jars.ivy"] == str(tmp_path / "ivy")
 
 
-def test_later_local_starts_use_the_cached_jars_without_copying_them(tmp_path):
+def _cache_with_jars(tmp_path):
     jars = tmp_path / "ivy" / "jars"
     jars.mkdir(parents=True)
-    (jars / "org.apache.hadoop_hadoop-aws-3.5.0.jar").touch()
+    for name in ("org.apache.hadoop_hadoop-aws-3.5.0.jar", "software.amazon.awssdk_bundle-2.jar"):
+        (jars / name).touch()
+    return jars
+
+
+def test_later_local_starts_use_the_cached_jars_without_copying_them(tmp_path):
+    jars = _cache_with_jars(tmp_path)
 
     local = spark_config(_s3_settings(tmp_path))
-    cluster = spark_config(_s3_settings(tmp_path, spark_master="spark://master:7077"))
 
     assert local["spark.driver.extraClassPath"] == f"{jars}/*"
-    assert "spark.jars.packages" not in local
-    assert cluster["spark.jars.packages"] == HADOOP_AWS_PACKAGE, "executors need them shipped"
+    assert not any(key.startswith("spark.jars") for key in local)
+    assert "spark.executor.extraClassPath" not in local
+
+
+def test_cluster_executors_load_the_jars_from_the_workers_folder(tmp_path):
+    jars = _cache_with_jars(tmp_path)
+    cluster = _s3_settings(
+        tmp_path, spark_master="spark://master:7077", spark_executor_jars_dir="/opt/spark-jars/jars"
+    )
+
+    config = spark_config(cluster)
+
+    assert config["spark.driver.extraClassPath"] == f"{jars}/*"
+    assert config["spark.executor.extraClassPath"] == "/opt/spark-jars/jars/*"
+    assert not any(key.startswith("spark.jars") for key in config), "nothing resolved or shipped"
+
+
+def test_cluster_without_jars_on_the_workers_gets_the_cached_files_shipped(tmp_path):
+    jars = _cache_with_jars(tmp_path)
+
+    config = spark_config(_s3_settings(tmp_path, spark_master="spark://master:7077"))
+
+    assert config["spark.jars"].split(",") == [str(path) for path in sorted(jars.glob("*.jar"))]
+    assert "spark.jars.packages" not in config, "no download"
+
+
+def test_a_run_takes_only_its_share_of_a_cluster(tmp_path):
+    cluster = make_settings(
+        tmp_path, spark_master="spark://master:7077", spark_cores_max=3, spark_executor_memory="3g"
+    )
+    config = spark_config(cluster)
+    assert config["spark.cores.max"] == "3"
+    assert config["spark.executor.memory"] == "3g"
+    assert "spark.cores.max" not in spark_config(make_settings(tmp_path)), "local[N] sets its own"

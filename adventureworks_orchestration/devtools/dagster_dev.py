@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .processes import signal_group
+
 PROJECT_FILE = "pyproject.toml"
 
 
@@ -52,7 +54,7 @@ class DagsterDev:
 
     def stop(self, timeout: float = 90.0) -> int:
         """Ctrl-C for the whole group, then SIGKILL for anything still there after ``timeout``."""
-        _signal_group(self.pgid, signal.SIGINT)
+        signal_group(self.pgid, signal.SIGINT)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -61,7 +63,7 @@ class DagsterDev:
         while group_alive(self.pgid) and time.monotonic() < deadline:
             time.sleep(0.2)  # the webserver and daemon finish after dg dev itself
         if group_alive(self.pgid):
-            _signal_group(self.pgid, signal.SIGKILL)
+            signal_group(self.pgid, signal.SIGKILL)
         self.process.wait()
         return self.process.returncode
 
@@ -78,13 +80,6 @@ def group_alive(pgid: int) -> bool:
         if int(fields[2]) == pgid and fields[0] != "Z":
             return True
     return False
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def find_project_dir(start: Path | None = None) -> Path | None:

@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .processes import free_port
+
 PORT_FLAGS = (
     "master.port",
     "master.port.grpc",
@@ -46,12 +48,6 @@ class S3Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _admin_ports() -> dict[str, int]:
@@ -86,7 +82,7 @@ def start_s3_server(
 ) -> S3Server:
     """Start SeaweedFS and wait until S3 answers; ``s3_port`` None picks a free one."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    ports = {flag: _free_port() for flag in PORT_FLAGS} | _admin_ports()
+    ports = {flag: free_port() for flag in PORT_FLAGS} | _admin_ports()
     if s3_port:
         ports["s3.port"] = s3_port
     command = [

@@ -18,7 +18,7 @@ from ..dead_runs import fail_dead_local_runs, record_worker
 from ..settings import Settings
 from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 from .java import require_java
-from .s3a_jars import link_duplicate_jars
+from .spark_jars import s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
 
 
@@ -37,36 +37,24 @@ def spark_config(settings: Settings) -> dict[str, Any]:
     if settings.spark_master.startswith("local"):
         config["spark.driver.host"] = "127.0.0.1"
         config["spark.driver.bindAddress"] = "127.0.0.1"
-    elif settings.spark_driver_host:
-        config["spark.driver.host"] = settings.spark_driver_host
+    else:
+        config.update(cluster_config(settings))
     if settings.uses_s3:
         config.update(s3a_config(settings))
     config.update(spark_logging_config(settings.data_dir))
     return config
 
 
-# pyspark 4.2 bundles Hadoop 3.5.0; hadoop-aws must match it exactly (it pulls the AWS SDK v2).
-HADOOP_AWS_VERSION = "3.5.0"
-HADOOP_AWS_PACKAGE = f"org.apache.hadoop:hadoop-aws:{HADOOP_AWS_VERSION}"
-
-
-def s3a_jars_config(settings: Settings) -> dict[str, str]:
-    """Where the S3A jars come from: Maven Central via Spark's resolver, cached in ivy.
-
-    In local mode, once the cache holds them, the driver's class path points straight at the
-    cached jars: PySpark otherwise copies every resolved jar (the AWS SDK bundle is ~690 MB) into
-    the session's temp folder at each start, 3-4 s per run. A cluster needs the jars shipped to
-    its executors, so it always resolves them as packages.
-    """
-    cached_jars = settings.spark_jars_cache / "jars"
-    hadoop_aws_jar = cached_jars / ("org.apache.hadoop_hadoop-aws-" + HADOOP_AWS_VERSION + ".jar")
-    if settings.spark_master.startswith("local") and hadoop_aws_jar.exists():
-        link_duplicate_jars(settings.spark_jars_cache)  # one copy on disk, not Ivy's two
-        return {"spark.driver.extraClassPath": str(cached_jars / "*")}
-    return {
-        "spark.jars.packages": HADOOP_AWS_PACKAGE,
-        "spark.jars.ivy": str(settings.spark_jars_cache),
+def cluster_config(settings: Settings) -> dict[str, str]:
+    """What one run may take of a cluster: without ``spark.cores.max`` the first application
+    takes every free core and the next one waits in Spark's WAITING state until it ends."""
+    config = {
+        "spark.cores.max": str(settings.spark_cores_max),
+        "spark.executor.memory": settings.spark_executor_memory,
     }
+    if settings.spark_driver_host:
+        config["spark.driver.host"] = settings.spark_driver_host
+    return config
 
 
 def s3a_config(settings: Settings) -> dict[str, str]:

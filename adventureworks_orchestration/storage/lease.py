@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from ..processes import machine_identity, process_alive
+from ..process_liveness import machine_identity, process_alive
 from .errors import LeaseLostError, TableBusyError
 from .layout import LEASE_KEY
 from .object_store import ObjectStore, PreconditionFailed

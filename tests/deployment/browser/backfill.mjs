@@ -1,0 +1,77 @@
+// Backfill a range of days from the Dagster UI in Debian's chromium, as a user would:
+// the labs asset group -> "Materialize all" -> type the range -> "Launch backfill", then follow
+// the backfill to its run and wait until the run page says Success; screenshot that page.
+//
+// usage: node backfill.mjs <webserver url> <first day> <last day> <screenshot.png>
+// prints one JSON line: {"backfillId": ..., "runId": ...}
+import { chromium } from "playwright-core";
+
+const [baseUrl, firstDay, lastDay, screenshot] = process.argv.slice(2);
+const RUN_TIMEOUT_MS = 15 * 60 * 1000;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  // No sandbox as root (CI); no background networking: the machine has no network but loopback.
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+
+const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+try {
+  page.setDefaultTimeout(Number(process.env.PW_TIMEOUT || 120_000));
+
+  // A new instance greets its first visitor with a newsletter dialog; a user skips it.
+  const skip = page.getByRole("button", { name: "Skip", exact: true });
+  await page.addLocatorHandler(skip, async () => skip.click());
+
+  await page.goto(`${baseUrl}/locations/adventureworks_orchestration/asset-groups/labs`);
+  await page.locator("button", { hasText: "Materialize all" }).click();
+
+  // The dialog starts with the last 90 days; older days (ours) are one click away.
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText("Show all partitions").click();
+  const range = dialog.locator("input:not([type=checkbox]):not([type=radio])").first();
+  await range.fill(`[${firstDay}...${lastDay}]`);
+  await range.press("Enter");
+  const days = (Date.parse(lastDay) - Date.parse(firstDay)) / 86_400_000 + 1;
+  await dialog.getByText(`${days} partitions`, { exact: true }).waitFor();
+  const launch = dialog.getByRole("button", { name: "Launch backfill", exact: true });
+  await launch.click();
+
+  // The success toast links to the new backfill; its page lists the run once the daemon made it.
+  const toastLink = page.locator('a[href*="/runs/b/"]').first();
+  await toastLink.waitFor();
+  const backfillId = (await toastLink.getAttribute("href")).match(/\/runs\/b\/([^/?#]+)/)[1];
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
+  let runId = null;
+  while (!runId) {
+    if (Date.now() > deadline) throw new Error(`backfill ${backfillId}: no run appeared`);
+    await page.waitForTimeout(5_000);
+    await page.goto(`${baseUrl}/runs/b/${backfillId}?tab=runs`);
+    await page.waitForLoadState("networkidle");
+    const hrefs = await page.locator("a[href]").evaluateAll((links) => links.map((a) => a.href));
+    const run = hrefs.map((href) => href.match(/\/runs\/([0-9a-f]{8}-[0-9a-f-]{27})/)).find(Boolean);
+    runId = run ? run[1] : null;
+  }
+
+  await page.goto(`${baseUrl}/runs/${runId}`);
+  const status = page.getByText(/^(Success|Failure|Canceled)$/).first();
+  await status.waitFor({ timeout: RUN_TIMEOUT_MS });
+  await page.waitForTimeout(1_000); // let the gantt chart settle for the picture
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ backfillId, runId, status: (await status.textContent()).trim() }));
+} catch (error) {
+  // What the page showed when it went wrong, beside where the success picture would be.
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-failed.png"), fullPage: true });
+  throw error;
+} finally {
+  await browser.close();
+}
