@@ -325,3 +325,25 @@ def test_a_table_in_the_old_layout_is_refused_with_what_to_do(spark, root):
         table.read()
     with pytest.raises(LegacyLayoutError):
         table.write(rows_for(spark, DAYS), DAYS)
+
+
+def test_values_come_back_exactly_as_written(spark, table):
+    """Spaces, empty strings, quotes, separators and line breaks survive a round trip; a null
+    stays a null (stored as ``\\N``, so the literal two-character string ``\\N`` reads as null)."""
+    values = ["  padded  ", "", None, 'say "hi", twice', "two\nlines", "tab\there", "ünïcödé"]
+    frame = spark.createDataFrame(
+        [(i, value, dt.date(2024, 3, 1)) for i, value in enumerate(values)],
+        "id INT, label STRING, day DATE",
+    )
+    table.write(frame, ["2024-03-01"])
+    back = {row.id: row.label for row in table.read(["2024-03-01"]).collect()}
+    assert back == dict(enumerate(values))
+
+
+@pytest.mark.parametrize("name", ["write", "WRITE", "Write"])
+def test_a_column_named_like_the_write_folders_is_refused(spark, table, name):
+    frame = rows_for(spark, ["2024-03-01"]).withColumn(name, F.lit(1))
+    with pytest.raises(PartitionedTableError, match="reserves"):
+        table.write(frame, ["2024-03-01"])
+    with pytest.raises(PartitionedTableError, match="no stored days"):
+        table.read()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from adventureworks_orchestration.storage.errors import ConcurrentWriteError
+from adventureworks_orchestration.storage.object_store import PreconditionFailed
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
 from .conftest import warehouse_view
@@ -140,3 +142,64 @@ def test_sigterm_that_kills_on_the_spot_after_each_storage_call(spark, storage_s
 
         assert done.returncode == -signal.SIGTERM, f"call {n} ({name}): {done.stdout}"
         _assert_whole_days_then_repair(spark, uri, f"SIGTERM after call {n} ({name})")
+
+
+def test_a_commit_that_landed_but_answered_with_an_error_is_kept(spark, storage_settings):
+    """A manifest PUT that stored the object and still failed (a timeout, retried by the client
+    and then refused with 412 because the object exists) published the write: its files must
+    stay, and the write succeeds."""
+    uri = f"{warehouse_view(storage_settings).root_uri}/landed"
+    _table(spark, uri).write(rows_for(spark, DAYS, tag="old"), DAYS)
+    victim = _table(spark, uri)
+    put = victim.store.put
+
+    def put_then_refuse(key, *args, **kwargs):
+        result = put(key, *args, **kwargs)
+        if key.startswith("_table/manifests/"):
+            raise PreconditionFailed(f"{key} exists (our own retried request)")
+        return result
+
+    victim.store.put = put_then_refuse
+    result = victim.write(rows_for(spark, DAYS, per_day=4, tag="new"), DAYS)
+    assert result.version == 2
+    assert tags_per_day(_table(spark, uri)) == {day: ({"new"}, 4) for day in DAYS}
+    assert leftovers(_table(spark, uri)) == []
+
+
+def test_a_writer_whose_version_was_pruned_meanwhile_is_refused(
+    spark, storage_settings, monkeypatch
+):
+    """A writer paused past its lease while another wrote twice and pruned old manifests finds
+    its version number free again; committing it would publish nothing readers follow (they
+    read the newest), so the write is withdrawn and refused, and the other writer's data stays."""
+
+    class NoLease:  # the pause outlived the lease: nothing stops either writer
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        acquire = release = check = lambda self: None
+
+    monkeypatch.setattr(
+        "adventureworks_orchestration.storage.partitioned_table.WriteLease", NoLease
+    )
+    uri = f"{warehouse_view(storage_settings).root_uri}/pruned"
+    _table(spark, uri).write(rows_for(spark, DAYS, tag="old"), DAYS)
+    one_manifest = TableOptions(keep_replaced=dt.timedelta(0), keep_manifests=1)
+    paused = PartitionedTable(spark, uri, "day", options=one_manifest)
+    files_of_write = PartitionedTable._files_of_write
+
+    def other_writer_goes_on(self, *args, **kwargs):
+        files = files_of_write(self, *args, **kwargs)
+        if self is paused:
+            for tag in ("b1", "b2"):
+                other = PartitionedTable(spark, uri, "day", options=one_manifest)
+                other.write(rows_for(spark, DAYS, per_day=2, tag=tag), DAYS)
+        return files
+
+    monkeypatch.setattr(PartitionedTable, "_files_of_write", other_writer_goes_on)
+    with pytest.raises(ConcurrentWriteError, match="nothing of this run was published"):
+        paused.write(rows_for(spark, DAYS, per_day=4, tag="a"), DAYS)
+    reader = _table(spark, uri)
+    assert reader.manifest().version == 3
+    assert tags_per_day(reader) == {day: ({"b2"}, 2) for day in DAYS}
+    assert leftovers(reader) == []

@@ -51,6 +51,18 @@ class CommitLog:
                 "write on top of the other writer's version."
             ) from None
 
+    def withdraw(self, version: int, write_id: str) -> None:
+        """Delete ``version`` if (and only if) it is still the one ``write_id`` committed."""
+        found = self.store.get(manifest_key(version))
+        if found is None:
+            return
+        manifest = self._parse(found[0], version)
+        if manifest.last_write is not None and manifest.last_write.write_id == write_id:
+            try:
+                self.store.delete(manifest_key(version), if_match=found[1])
+            except PreconditionFailed:
+                pass
+
     def committed_by(self, version: int, write_id: str) -> bool | None:
         """Did ``write_id`` commit ``version``? None when storage cannot tell us right now."""
         try:

@@ -73,6 +73,10 @@ class ObjectStore(Protocol):
         """Remove all ``keys`` in as few calls as the store allows; returns how many."""
         ...
 
+    def make_durable(self, keys: Iterable[str]) -> None:
+        """Make files written by someone else (Spark) survive a power loss."""
+        ...
+
 
 def _etag(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
@@ -153,6 +157,21 @@ class LocalObjectStore:
                 except FileNotFoundError:
                     continue  # removed while we walked
                 yield StoredObject(key=key, size=size)
+
+    def make_durable(self, keys: Iterable[str]) -> None:
+        """fsync each file and each folder that holds one (Spark's local writes do neither)."""
+        folders = set()
+        for key in keys:
+            path = self._path(key)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            folders.update({path.parent, path.parent.parent, path.parent.parent.parent})
+        for folder in folders:
+            if folder == self.root or self.root in folder.parents:
+                _fsync_dir(folder)
 
     def delete_many(self, keys: Iterable[str]) -> int:
         self.calls += 1
@@ -274,6 +293,9 @@ class S3ObjectStore:
                     yield StoredObject(key=item["Key"][strip:], size=int(item["Size"]))
         except ClientError as exc:
             raise StorageCallError(f"cannot list {self.uri}/{prefix}: {_describe(exc)}") from None
+
+    def make_durable(self, keys: Iterable[str]) -> None:
+        """Nothing to do: an S3 object exists only once it is stored durably."""
 
     def delete_many(self, keys: Iterable[str]) -> int:
         keys = list(keys)

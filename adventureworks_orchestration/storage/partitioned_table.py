@@ -92,7 +92,16 @@ from .schema_evolution import (
 
 log = logging.getLogger(__name__)
 
-CSV_OPTIONS = {"header": "true", "escape": '"', "encoding": "UTF-8"}
+# What goes in comes back out: spaces kept, an empty string is not a null ("\\N" is, as in
+# Postgres' COPY and Hive), and a value with a line break reads back (multiLine on read).
+CSV_OPTIONS = {"header": "true", "escape": '"', "encoding": "UTF-8", "nullValue": "\\N"}
+CSV_WRITE_OPTIONS = {
+    **CSV_OPTIONS,
+    "ignoreLeadingWhiteSpace": "false",
+    "ignoreTrailingWhiteSpace": "false",
+    "maxRecordsPerFile": "0",  # one file per day: step 4 checks exactly that
+}
+CSV_READ_OPTIONS = {**CSV_OPTIONS, "multiLine": "true"}
 # Spark's file committer writes through <root>/_temporary. Algorithm 2 moves each task's files
 # into place at task commit (one rename per file, where algorithm 1 does two): partly visible
 # output does not matter here, because nothing is visible until the manifest names it.
@@ -180,7 +189,7 @@ class PartitionedTable:
                 f"the output for {self.name} has no column {self.partition_column!r} to "
                 f"partition by; its columns are {df.columns}"
             )
-        if WRITE_COLUMN in df.columns:
+        if WRITE_COLUMN in {c.lower() for c in df.columns}:
             raise PartitionedTableError(
                 f"the output for {self.name} has a column named {WRITE_COLUMN!r}, which the "
                 "storage layout reserves for its write folders; rename it"
@@ -266,21 +275,38 @@ class PartitionedTable:
             raise
         try:
             self.log.commit(manifest)
-        except ConcurrentWriteError:
-            self._discard(write_id, listing)
-            raise
         except BaseException as exc:
+            # The call may have taken effect before it failed: a PUT that landed but timed out,
+            # retried by the client and then refused (412) because it exists, as our own.
             committed = self.log.committed_by(manifest.version, write_id)
-            if committed is not True:
-                if committed is False:
-                    self._discard(write_id, listing)
+            if committed is False:  # another writer's version, or none at all
+                self._discard(write_id, listing)
+                raise
+            if committed is None:  # cannot tell now: the next writer judges by the manifests
                 raise
             if not isinstance(exc, Exception):
                 raise  # published; a terminate still stops the run (the next write cleans up)
             log.warning(
                 "%s: the commit call failed, but version %d is ours", self.name, manifest.version
             )
+        self._refuse_if_superseded(manifest, write_id, listing)
         return manifest, expired, listing, files
+
+    def _refuse_if_superseded(
+        self, manifest: Manifest, write_id: str, listing: list[StoredObject]
+    ) -> None:
+        """A writer paused between its lease check and its commit can find its version number
+        free again (pruned by a writer that went on meanwhile); a newer version then exists, and
+        readers follow that one. Withdraw ours before anything is cleaned up."""
+        newer = [v for v in self.log.versions() if v > manifest.version]
+        if not newer:
+            return
+        self.log.withdraw(manifest.version, write_id)
+        self._discard(write_id, listing)
+        raise ConcurrentWriteError(
+            f"{self.name}: version {max(newer)} was committed by another writer while this run "
+            "was paused; nothing of this run was published. Run it again."
+        )
 
     def _write_files(self, df: DataFrame, days: list[str], write_id: str) -> dict[str, int]:
         """The ONE Spark job: every day's rows into ``<column>=<day>/write=<id>/``."""
@@ -296,7 +322,7 @@ class PartitionedTable:
             .repartition(column)
             .write.partitionBy(column, WRITE_COLUMN)
             .mode("append")
-            .options(**CSV_OPTIONS)
+            .options(**CSV_WRITE_OPTIONS)
             .options(**COMMITTER_OPTIONS)
             .csv(self.root)
         )
@@ -305,7 +331,12 @@ class PartitionedTable:
     def _files_of_write(
         self, listing: Iterable[StoredObject], write_id: str, rows_per_day: dict[str, int]
     ) -> dict[str, tuple[str, ...]]:
-        """Step 4: this write's data files per day, checked against the per-day row counts."""
+        """Step 4: this write's data files per day, checked against the per-day row counts.
+
+        The write makes exactly one file per day with rows (all of a day's rows go to one task,
+        ``maxRecordsPerFile`` is 0), so a day whose file storage does not list, or that has more
+        than one, is caught here; and the files are made durable (fsync, on a local folder).
+        """
         files: dict[str, list[str]] = {day: [] for day in rows_per_day}
         for item in listing:
             key = parse_data_key(item.key, self.partition_column)
@@ -319,13 +350,22 @@ class PartitionedTable:
                 "this process cannot see them: with a cluster master, a local folder must be "
                 "shared by every worker). Nothing was published."
             )
+        split = [day for day, names in files.items() if len(names) > 1]
+        if split:
+            raise MissingWrittenFilesError(
+                f"{self.name}: storage lists several files for {describe_days(split)} where the "
+                "write makes one per day (another writer's files with the same write id?). "
+                "Nothing was published."
+            )
         unexpected = [day for day, names in files.items() if names and not rows_per_day.get(day)]
         if unexpected:
             raise MissingWrittenFilesError(
                 f"{self.name}: files were written for {describe_days(unexpected)}, which the "
                 "write counted no rows for. Nothing was published."
             )
-        return {day: tuple(sorted(names)) for day, names in files.items()}
+        result = {day: tuple(sorted(names)) for day, names in files.items()}
+        self.store.make_durable([name for names in result.values() for name in names])
+        return result
 
     def _discard(self, write_id: str, listing: list[StoredObject]) -> None:
         """Delete this write's files after a failure; never raises (the next write would)."""
@@ -417,7 +457,7 @@ class PartitionedTable:
         data_schema = StructType([f for f in written.fields if f.name != column])
         frame = (
             self.spark.read.schema(data_schema)
-            .options(**CSV_OPTIONS)
+            .options(**CSV_READ_OPTIONS)
             .option("enforceSchema", "false")  # each file's header must name these columns
             .option("mode", "FAILFAST")  # our own files: a row that does not parse is corruption
             .option("basePath", self.root)
