@@ -99,8 +99,9 @@ def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Local-folder settings (tests that are not about storage)."""
-    return make_settings(tmp_path / "data")
+    """Local-folder settings (tests that are not about storage), in a folder whose name has a
+    space, as laptops' ``~/My Projects`` do: Spark and the stores must agree on such paths."""
+    return make_settings(tmp_path / "my data")
 
 
 @pytest.fixture(params=["local", "s3"])

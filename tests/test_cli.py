@@ -17,7 +17,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def _demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, tuple[str, str]]:
     code = main(
-        ["--data-dir", str(tmp_path / "data"), "demo", "--days", "2", "--bookings-per-day", "150"]
+        [
+            "--data-dir",
+            str(tmp_path / "my data"),
+            "demo",
+            "--days",
+            "2",
+            "--bookings-per-day",
+            "150",
+        ]
     )
     captured = capsys.readouterr()
     out = captured.out
@@ -35,7 +43,7 @@ def test_demo_materializes_the_whole_graph_and_is_idempotent(tmp_path, monkeypat
     monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
 
     first = _demo(tmp_path, capsys)
-    landing = sorted((tmp_path / "data/landing").rglob("*.csv"))
+    landing = sorted((tmp_path / "my data/landing").rglob("*.csv"))
     stamps = [path.stat().st_mtime_ns for path in landing]
     second = _demo(tmp_path, capsys)
     assert [path.stat().st_mtime_ns for path in landing] == stamps, "landing files kept"
@@ -44,7 +52,7 @@ def test_demo_materializes_the_whole_graph_and_is_idempotent(tmp_path, monkeypat
     assert all(days == "2" and int(rows) > 0 for days, rows in first.values())
     assert first["labs/source/bookings"][1] == str(2 * 150 + 2 * int(150 * 0.005))
     assert first == second, "a second demo run gives the same rows"
-    reports = tmp_path / "data/warehouse/labs/reports/revenue_per_facility"
+    reports = tmp_path / "my data/warehouse/labs/reports/revenue_per_facility"
     assert sorted(p.name for p in reports.glob("booking_date=*")) == [
         "booking_date=2024-01-01",
         "booking_date=2024-01-02",

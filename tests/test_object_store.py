@@ -86,3 +86,18 @@ def test_local_delete_many_removes_emptied_folders(tmp_path):
 
     assert not (tmp_path / "t" / "d=1" / "write=a").exists()
     assert (tmp_path / "t" / "d=1" / "write=b").exists()
+
+
+def test_a_folder_without_hard_links_still_lets_exactly_one_creator_win(tmp_path, monkeypatch):
+    """exFAT or a FUSE mount refuses os.link (EPERM); put-if-absent must still refuse an
+    existing key and let one of many concurrent creators win."""
+    import errno
+    import os
+
+    def no_hard_links(*args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    store = LocalObjectStore(tmp_path / "t")
+    test_put_if_absent_refuses_an_existing_key(store)
+    test_of_many_concurrent_creators_exactly_one_wins(store)

@@ -347,3 +347,15 @@ def test_a_column_named_like_the_write_folders_is_refused(spark, table, name):
         table.write(frame, ["2024-03-01"])
     with pytest.raises(PartitionedTableError, match="no stored days"):
         table.read()
+
+
+@pytest.mark.parametrize("folder", ["with space", "per%cent", "hash#tag"])
+def test_a_local_folder_with_unusual_characters_works(spark, tmp_path, folder):
+    """Paths like ``~/My Projects/data`` are common on laptops: Spark and the store must agree."""
+    root = (tmp_path / folder / "warehouse").absolute()
+    for uri in (root.as_uri(), str(root)):
+        table = PartitionedTable(spark, f"{uri}/labs/things", "day", options=IMMEDIATE)
+        table.write(rows_for(spark, DAYS), DAYS)
+        assert table.read().count() == 9
+        assert leftovers(table) == []
+    assert sorted(p.name for p in (tmp_path / folder).iterdir()) == ["warehouse"]

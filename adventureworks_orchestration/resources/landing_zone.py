@@ -18,6 +18,7 @@ from ..landing.paths import LANDING_DATASET, landing_file_path
 from ..landing.preflight import HEAD_BYTES, LandingFileError, header_problem
 from ..landing.reader import read_landing_files
 from ..settings import S3Settings
+from ..storage.object_store import spark_location
 from ..storage.s3 import s3_client
 
 
@@ -122,5 +123,5 @@ class LandingZone(dg.ConfigurableResource):
         partition_column: str,
     ) -> DataFrame:
         """All ``files`` in one Spark scan (see ``landing.reader``)."""
-        uris = [f"{self.root_uri}/{item.key}" for item in files]
+        uris = [spark_location(f"{self.root_uri}/{item.key}") for item in files]
         return read_landing_files(spark, uris, schema, partition_column)

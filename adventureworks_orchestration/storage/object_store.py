@@ -21,6 +21,7 @@ the table's own small JSON records.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -78,6 +79,10 @@ class ObjectStore(Protocol):
         ...
 
 
+# errno values of a file system without hard links (os.link refused, not failed)
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+
+
 def _etag(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
@@ -125,6 +130,15 @@ class LocalObjectStore:
                         os.link(temporary, target)  # atomic, and refuses an existing target
                     except FileExistsError:
                         raise PreconditionFailed(f"{self.uri}/{key} already exists") from None
+                    except OSError as exc:
+                        if exc.errno not in NO_HARD_LINKS:
+                            raise
+                        # exFAT, some FUSE mounts: no hard links. The lock held here serializes
+                        # every conditional call on this folder, so check-then-rename is atomic
+                        # among writers of this project.
+                        if target.exists():
+                            raise PreconditionFailed(f"{self.uri}/{key} already exists") from None
+                        os.replace(temporary, target)
                 else:
                     os.replace(temporary, target)
             _fsync_dir(target.parent)
@@ -326,6 +340,19 @@ def _describe(exc: Any) -> str:
 
 
 _S3_CLIENTS: dict[tuple, Any] = {}
+
+
+def spark_location(uri: str) -> str:
+    """The same root as Spark must be given it: Hadoop's ``Path`` does not decode percent escapes,
+    so ``Path.as_uri()``'s ``file:///My%20Projects`` would make Spark write to a folder literally
+    named ``My%20Projects`` while the store looks in ``My Projects``. A local root therefore goes
+    to Spark as ``file://`` plus the plain path; an ``s3a://`` root as it is."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return "file://" + unquote(parsed.path)
+    if parsed.scheme == "":
+        return "file://" + os.path.abspath(uri)
+    return uri
 
 
 def object_store_for(uri: str, s3: S3Settings | None = None) -> ObjectStore:

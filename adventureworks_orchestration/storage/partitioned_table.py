@@ -80,7 +80,7 @@ from .layout import (
 )
 from .lease import WriteLease
 from .manifest import DayVersion, Manifest, WriteRecord, describe_days
-from .object_store import ObjectStore, StoredObject, object_store_for
+from .object_store import ObjectStore, StoredObject, object_store_for, spark_location
 from .s3 import s3_settings_from_session
 from .schema_evolution import (
     check_schema_change,
@@ -158,6 +158,7 @@ class PartitionedTable:
     ) -> None:
         self.spark = spark
         self.root = root.rstrip("/")
+        self.spark_root = spark_location(self.root)  # what Spark is given (see spark_location)
         self.partition_column = partition_column
         self.name = name or self.root
         self.options = options or TableOptions()
@@ -324,7 +325,7 @@ class PartitionedTable:
             .mode("append")
             .options(**CSV_WRITE_OPTIONS)
             .options(**COMMITTER_OPTIONS)
-            .csv(self.root)
+            .csv(self.spark_root)
         )
         return counter.rows_per_day(self.name, column)
 
@@ -460,8 +461,8 @@ class PartitionedTable:
             .options(**CSV_READ_OPTIONS)
             .option("enforceSchema", "false")  # each file's header must name these columns
             .option("mode", "FAILFAST")  # our own files: a row that does not parse is corruption
-            .option("basePath", self.root)
-            .csv([f"{self.root}/{name}" for name in files])
+            .option("basePath", self.spark_root)
+            .csv([f"{self.spark_root}/{name}" for name in files])
             .withColumn(column, F.col(column).cast(DateType()))
         )
         present = set(frame.columns)
