@@ -3,10 +3,12 @@
 Such a run stays STARTED for ever and keeps the concurrency-pool slots of its steps, so every
 later run of those assets waits, for ever, for a slot. With a daemon and run monitoring, Dagster
 notices this for runs its launcher started; a ``dg launch`` or ``awo`` run has no launcher, and a
-laptop often has no daemon. So every run records which process runs it (``WORKER_TAG``: machine
-and pid), and before it starts its steps it marks as failed, and frees the slots of, every run in
-flight whose recorded process on this machine no longer exists. Runs on other machines are left
-to their own machine (or to run monitoring): a PID means nothing elsewhere.
+laptop often has no daemon. So every run records which process runs it (``WORKER_TAG``: machine,
+boot, pid and the run's own id), and before it starts its steps it marks as failed, and frees the
+slots of, every STARTED run whose recorded process on this machine no longer exists (or ran before
+the last reboot). Runs on other machines are left to their own machine (or to run monitoring): a
+PID means nothing elsewhere. A retry or re-execution inherits its parent's tags: the run id in
+the value tells an inherited tag (ignored) from the run's own.
 """
 
 from __future__ import annotations
@@ -15,37 +17,46 @@ import os
 
 import dagster as dg
 
-from .process_liveness import machine_identity, process_alive
-from .runs_in_flight import IN_FLIGHT
+from .process_liveness import boot_id, machine_identity, process_alive
 
 WORKER_TAG = "awo/worker"
 
 
-def worker_tag_value() -> str:
-    return f"{machine_identity()}:{os.getpid()}"
+def worker_tag_value(run_id: str) -> str:
+    """``<machine>:<boot>:<pid>:<run id>`` (the machine part may hold colons itself)."""
+    return f"{machine_identity()}:{boot_id()}:{os.getpid()}:{run_id}"
 
 
-def dead_worker_pid(tag: str | None, machine: str, alive=process_alive) -> int | None:
-    """The pid of a run's worker when it ran on ``machine`` and is gone, else None."""
-    if not tag or ":" not in tag:
+def dead_worker_pid(
+    tag: str | None, run_id: str, machine: str, boot: str, alive=process_alive
+) -> int | None:
+    """The pid of ``run_id``'s worker when it ran on ``machine`` and is gone, else None."""
+    parts = (tag or "").rsplit(":", 3)
+    if len(parts) != 4:
         return None
-    where, _, pid = tag.rpartition(":")
-    if where != machine or not pid.isdigit():
-        return None
+    where, ran_in_boot, pid, tagged_run = parts
+    if tagged_run != run_id or where != machine or not pid.isdigit():
+        return None  # inherited from the run it retries, or another machine's
+    if ran_in_boot != boot:
+        return int(pid)  # the machine rebooted since: that process is gone
     return None if alive(int(pid)) else int(pid)
 
 
 def record_worker(instance: dg.DagsterInstance, run_id: str) -> None:
-    instance.add_run_tags(run_id, {WORKER_TAG: worker_tag_value()})
+    instance.add_run_tags(run_id, {WORKER_TAG: worker_tag_value(run_id)})
 
 
 def fail_dead_local_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Mark runs of dead local processes failed and free their pool slots; their ids."""
-    machine = machine_identity()
+    """Mark STARTED runs of dead local processes failed and free their pool slots; their ids.
+
+    Only STARTED: a queued or starting run has no worker of its own yet (its tag, if any, is
+    inherited)."""
+    machine, boot = machine_identity(), boot_id()
     reaped = []
-    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_FLIGHT), limit=500):
+    started = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
+    for record in instance.get_run_records(filters=started, limit=500):
         run = record.dagster_run
-        pid = dead_worker_pid(run.tags.get(WORKER_TAG), machine)
+        pid = dead_worker_pid(run.tags.get(WORKER_TAG), run.run_id, machine, boot)
         if pid is None:
             continue
         instance.report_run_failed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 
 def machine_identity() -> str:
@@ -13,6 +14,15 @@ def machine_identity() -> str:
     except OSError:
         namespace = ""
     return f"{socket.gethostname()}/{namespace}"
+
+
+def boot_id() -> str:
+    """This boot of the machine (Linux); after a reboot every recorded PID is stale, and a new
+    process may have been given the same number."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def process_alive(pid: int) -> bool:
