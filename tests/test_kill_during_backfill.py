@@ -97,11 +97,11 @@ def test_kill_9_at_random_moments_never_shows_a_mixed_or_missing_day(
 
     seen: list[dict[tuple[str, str], str]] = []
     kill_times = []
-    for _ in range(KILLS):
+    for n in range(KILLS):
         launch = _launch(settings)
         started = time.monotonic()
-        _wait_for_spark(launch)  # kill moments spread over the writes and publishes after it
-        time.sleep(rng.uniform(0, work_seconds))
+        _wait_for_spark(launch)  # kill moments spread evenly over the writes and publishes after it
+        time.sleep((n + rng.random()) / KILLS * work_seconds)
         os.killpg(launch.pid, signal.SIGKILL)
         launch.wait(timeout=60)
         kill_times.append(round(time.monotonic() - started, 1))
@@ -119,3 +119,4 @@ def test_kill_9_at_random_moments_never_shows_a_mixed_or_missing_day(
         assert leftovers(table) == [], f"{asset}: {leftovers(table)}"
     changed = [sum(s[k] == new[k] != old[k] for k in s) for s in seen]
     logging.getLogger(__name__).info("killed at %s s; new table-days: %s", kill_times, changed)
+    assert any(changed), f"no kill landed after a commit (kills at {kill_times}s): spread them"
