@@ -85,3 +85,17 @@ def test_a_run_takes_only_its_share_of_a_cluster(tmp_path):
     assert config["spark.cores.max"] == "3"
     assert config["spark.executor.memory"] == "3g"
     assert "spark.cores.max" not in spark_config(make_settings(tmp_path)), "local[N] sets its own"
+
+
+def test_driver_java_options_keep_a_data_folder_with_spaces_and_quotes_in_one_argument(tmp_path):
+    import shlex
+
+    from adventureworks_orchestration.resources.spark_logging import (
+        DRIVER_JAVA_OPTIONS,
+        spark_logging_config,
+    )
+
+    data_dir = tmp_path / 'My "Projects" dir'
+    options = shlex.split(spark_logging_config(data_dir)[DRIVER_JAVA_OPTIONS])
+    assert len(options) == 2
+    assert options[1] == f"-Dawo.spark.log.dir={data_dir.absolute() / 'logs'}"

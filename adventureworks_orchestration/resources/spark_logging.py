@@ -11,6 +11,7 @@ covers both.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,22 @@ def spark_log_dir(data_dir: Path) -> Path:
     return Path(data_dir).absolute() / "logs"
 
 
+def java_option(name: str, value: str) -> str:
+    """``-Dname=value`` quoted for Spark's option splitting (double quotes, backslash escapes):
+    a data folder like ``~/My Projects/data`` must not split into two JVM arguments, which
+    stops the JVM from starting at all."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"-D{name}={escaped}"'
+
+
 def spark_logging_config(data_dir: Path) -> dict[str, str]:
     """The driver JVM options that load our log4j2 configuration, writing under ``data_dir``."""
     return {
-        DRIVER_JAVA_OPTIONS: (
-            f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()} "
-            f"-Dawo.spark.log.dir={spark_log_dir(data_dir)}"
+        DRIVER_JAVA_OPTIONS: " ".join(
+            [
+                java_option("log4j2.configurationFile", LOG4J2_PROPERTIES.as_uri()),
+                java_option("awo.spark.log.dir", str(spark_log_dir(data_dir))),
+            ]
         )
     }
 
@@ -38,9 +49,9 @@ def session_ready_message(spark_context: Any, spark_config: dict[str, Any], seco
     storage = "local files"
     if spark_config.get("spark.hadoop.fs.s3a.impl"):
         storage = f"S3 at {spark_config.get('spark.hadoop.fs.s3a.endpoint', 'AWS')}"
-    options = str(spark_config.get(DRIVER_JAVA_OPTIONS, ""))
+    options = shlex.split(str(spark_config.get(DRIVER_JAVA_OPTIONS, "")))
     log_dir = next(
-        (o.split("=", 1)[1] for o in options.split() if o.startswith("-Dawo.spark.log.dir=")), None
+        (o.split("=", 1)[1] for o in options if o.startswith("-Dawo.spark.log.dir=")), None
     )
     log = f"; Spark log: {log_dir}/spark.log" if log_dir else ""
     return (
