@@ -106,10 +106,6 @@ class Change:
     newly_late: tuple[str, ...]
     arrived: tuple[str, ...]  # days late last time and there now
 
-    @property
-    def days(self) -> tuple[str, ...]:
-        return tuple(sorted(self.newly_late + self.arrived))
-
 
 def changes(previous: Mapping[str, list[str]] | None, current: Iterable[Verdict]) -> list[Change]:
     """Targets whose late days changed since ``previous`` (target key -> late days last reported;

@@ -10,9 +10,12 @@ partition of the asset is materialized, launching a run per evaluation; its cloc
 right, and this keeps: a day counts only when THAT day's partition has a materialization, so a
 backfill of an older day does not make the asset look fresh.
 
-The verdicts are reported by ``freshness_sensor`` (per day, with the day as the evaluation's
-partition, and a summary last so the check's latest state in the UI is the whole picture) and the
-same checks can be executed from the UI (summary only).
+The verdicts are reported by ``freshness_sensor`` and the same checks can be executed from the UI.
+One evaluation per check carries the per-day verdicts in its metadata (``late_days``: day -> its
+deadline, and what changed), not one evaluation per day with the day as its partition: Dagster
+1.13 stores a sensor's evaluations with an empty run id under a unique index on (asset, check, run
+id, partition), so a second evaluation of the same day (late, then arrived) is refused by the
+instance (seen on SQLite, ``tests/test_freshness.py``); evaluations without a partition are not.
 """
 
 import datetime as dt
@@ -32,7 +35,7 @@ from ..sensors.instance_records import fetch_all, source_key
 from ..sensors.landing_scan import scan_window
 from ..settings import Settings
 from .deadlines import Deadline
-from .freshness import Target, Verdict, verdicts
+from .freshness import Change, Target, Verdict, verdicts
 
 
 def freshness_targets(asset_keys: Iterable[dg.AssetKey], settings: Settings) -> list[Target]:
@@ -98,9 +101,16 @@ def evaluate_freshness(
     return verdicts(wanted, present, now, first, lookback)
 
 
-def summary_metadata(verdict: Verdict) -> dict[str, dg.MetadataValue]:
+def summary_metadata(verdict: Verdict, change: Change | None = None) -> dict[str, dg.MetadataValue]:
     checked = verdict.checked
+    changed = {}
+    if change is not None:
+        changed = {
+            "newly_late_days": dg.MetadataValue.json(list(change.newly_late)),
+            "arrived_days": dg.MetadataValue.json(list(change.arrived)),
+        }
     return {
+        **changed,
         LATE_DAYS_METADATA_KEY: dg.MetadataValue.json(verdict.late_days_json()),
         "late_day_count": dg.MetadataValue.int(len(verdict.late)),
         "checked_days": dg.MetadataValue.text(f"{checked[0]}..{checked[-1]}" if checked else ""),
@@ -109,31 +119,14 @@ def summary_metadata(verdict: Verdict) -> dict[str, dg.MetadataValue]:
     }
 
 
-def summary_evaluation(verdict: Verdict) -> dg.AssetCheckEvaluation:
+def summary_evaluation(verdict: Verdict, change: Change | None = None) -> dg.AssetCheckEvaluation:
+    """The verdict as one evaluation, the late days (and ``change``) in its metadata."""
     return dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey.from_user_string(verdict.target.asset),
         check_name=verdict.target.check_name,
         passed=verdict.passed,
-        metadata=summary_metadata(verdict),
+        metadata=summary_metadata(verdict, change),
         description=verdict.description,
-    )
-
-
-def day_evaluation(verdict: Verdict, day: str) -> dg.AssetCheckEvaluation:
-    """One day's verdict, with the day as the evaluation's partition."""
-    metadata: dict[str, dg.MetadataValue] = {"day": dg.MetadataValue.text(day)}
-    if verdict.target.table:
-        metadata["landing_table"] = dg.MetadataValue.text(verdict.target.table)
-    if day in verdict.late:
-        metadata["deadline"] = dg.MetadataValue.timestamp(verdict.late[day].timestamp())
-        metadata["overdue_seconds"] = dg.MetadataValue.float(verdict.overdue_seconds(day))
-    return dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey.from_user_string(verdict.target.asset),
-        check_name=verdict.target.check_name,
-        passed=day not in verdict.late,
-        metadata=metadata,
-        description=verdict.day_description(day),
-        partition=day,
     )
 
 

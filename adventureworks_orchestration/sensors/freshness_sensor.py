@@ -1,10 +1,11 @@
 """The freshness sensor: every ``AWO_FRESHNESS_INTERVAL_SECONDS`` it judges every freshness check
 at the current time and reports what changed as check evaluations (no run is started).
 
-For a target whose late days changed since the last tick (and for every target on the first
-tick): one evaluation per changed day, with the day as its partition (failed when the day became
-late, passed when it arrived), then the summary, which is the check's latest state in the UI.
-The cursor holds each target's late days. Decisions are in ``checks/freshness.py``.
+For each target whose late days changed since the last tick (and for every target on the first
+tick) it reports one evaluation: failed while any day is late, its metadata naming the late days
+with their deadlines and the days that became late or arrived since the last report; and a log
+line per such day. The cursor holds each target's late days. Decisions are in
+``checks/freshness.py``; why one evaluation rather than one per day: ``checks/freshness_check.py``.
 
 What a tick costs: one instance query per asset (its materializations for the checked days) and
 one bounded landing listing per landing table (``scan_window``).
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from ..checks.freshness import Target, changes, late_state
-from ..checks.freshness_check import day_evaluation, evaluate_freshness, summary_evaluation
+from ..checks.freshness_check import evaluate_freshness, summary_evaluation
 from ..constants import FRESHNESS_SENSOR_NAME
 from ..landing.listing import build_landing_lister
 from ..landing.objects import LandingLister
@@ -42,8 +43,7 @@ def evaluate_freshness_tick(
             context.log.warning(f"LATE {verdict.target.key}: {verdict.day_description(day)}")
         for day in change.arrived:
             context.log.info(f"{verdict.target.key}: {verdict.day_description(day)}")
-        events.extend(day_evaluation(verdict, day) for day in change.days)
-        events.append(summary_evaluation(verdict))  # last: the check's state in the UI
+        events.append(summary_evaluation(verdict, change))
     if not events:
         context.log.info("no change in freshness since the last tick")
     return dg.SensorResult(asset_events=events, cursor=json.dumps(late_state(current)))
