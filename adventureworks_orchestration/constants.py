@@ -37,3 +37,10 @@ LANDING_INGESTION_CHECK_NAME = "landing_ingestion"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+# Freshness per day (checks/freshness.py) and alerts (checks/alerts.py).
+FRESHNESS_CHECK_NAME = "freshness"  # on every daily asset: day D written by its deadline
+LANDING_FRESHNESS_CHECK_NAME = "landing_freshness"  # on labs/source/<table>: D's file landed
+FRESHNESS_SENSOR_NAME = "freshness_sensor"
+ALERT_SENSOR_NAME = "alerts_sensor"
+LATE_DAYS_METADATA_KEY = "late_days"  # day -> its deadline, on a freshness check's verdict

@@ -58,6 +58,13 @@ class Settings:
     spark_cores_max: int = 2
     spark_executor_memory: str = "1g"
     spark_executor_jars_dir: str | None = None
+    # Freshness per day and alerts (checks/freshness.py, sensors/freshness_sensor.py, alerts)
+    freshness_landing_deadline: str = "0 2 * * *"
+    freshness_deadline: str = "0 6 * * *"
+    freshness_lookback_days: int = 7
+    freshness_interval_seconds: int = 120
+    alert_webhook_url: str | None = None
+    alert_interval_seconds: int = 60
 
     @property
     def landing_dir(self) -> Path:
@@ -127,6 +134,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         spark_cores_max=int(env.get("AWO_SPARK_CORES_MAX", "2")),
         spark_executor_memory=env.get("AWO_SPARK_EXECUTOR_MEMORY", "1g"),
         spark_executor_jars_dir=env.get("AWO_SPARK_EXECUTOR_JARS_DIR") or None,
+        freshness_landing_deadline=env.get("AWO_FRESHNESS_LANDING_DEADLINE", "0 2 * * *"),
+        freshness_deadline=env.get("AWO_FRESHNESS_DEADLINE", "0 6 * * *"),
+        freshness_lookback_days=int(env.get("AWO_FRESHNESS_LOOKBACK_DAYS", "7")),
+        freshness_interval_seconds=int(env.get("AWO_FRESHNESS_INTERVAL_SECONDS", "120")),
+        alert_webhook_url=env.get("AWO_ALERT_WEBHOOK_URL") or None,
+        alert_interval_seconds=int(env.get("AWO_ALERT_INTERVAL_SECONDS", "60")),
     )
 
 
