@@ -39,11 +39,12 @@ def test_the_run_is_one_application_on_the_spark_cluster(deployment, spark_clust
     messages = [
         event["message"] for event in run_events(deployment.graphql, backfill_runs[0]["runId"])
     ]
-    ready = [m for m in messages if " session " in m and " ready in " in m]
-    app_ids = {message.split(" session ")[1].split()[0] for message in ready}
+    # resources/spark_logging.py: "Spark 4.x ready in 3.1s (<master>, <storage>, application <id>)"
+    ready = [m for m in messages if m.startswith("Spark ") and " ready in " in m]
+    app_ids = {message.split("application ")[1].split(")")[0] for message in ready}
     assert len(app_ids) == 1, f"all steps share one Spark application: {ready}"
     app_id = app_ids.pop()
-    assert all(f" on {spark_cluster.master_url} " in message for message in ready)
+    assert all(f"({spark_cluster.master_url}, " in message for message in ready)
     state = spark_cluster.state()
     apps = {app["id"]: app for app in state["activeapps"] + state["completedapps"]}
     assert apps[app_id]["name"] == "adventureworks-orchestration"

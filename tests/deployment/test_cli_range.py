@@ -39,4 +39,4 @@ def test_dg_launch_partition_range_is_one_run_in_the_deployed_instance(
     messages = [
         event.get("message", "") for event in run_events(deployment.graphql, found[0]["runId"])
     ]
-    assert any(f" on {spark_cluster.master_url} ready" in m for m in messages)
+    assert any(" ready in " in m and f"({spark_cluster.master_url}, " in m for m in messages)
