@@ -138,3 +138,12 @@ def deployment(
 def deployed_settings(deployment: Deployment) -> Settings:
     """The settings the code location runs with (from its environment, as it reads them)."""
     return settings_from_env(deployment.env("code-location"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One deployment per test session: with pytest-xdist (``--dist loadgroup`` in pyproject)
+    every test of this folder goes to the same worker, which starts the stack once."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("deployment"))
