@@ -13,7 +13,9 @@ import pytest
 from adventureworks_orchestration.storage.s3 import (
     ObjectStoreError,
     check_buckets,
+    check_conditional_writes,
     ensure_buckets,
+    s3_client,
 )
 
 from .conftest import make_settings
@@ -76,3 +78,40 @@ def test_missing_credentials_are_named(tmp_path):
     settings = make_settings(tmp_path, storage="s3")
     with pytest.raises(ObjectStoreError, match="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
         check_buckets(settings.s3, ["warehouse"])
+
+
+def test_a_store_that_honours_conditional_writes_passes_the_probe_and_keeps_nothing(s3_store):
+    ensure_buckets(s3_store, ["probe-honours"])
+    check_conditional_writes(s3_store, "probe-honours")
+    listed = s3_client(s3_store).list_objects_v2(Bucket="probe-honours")
+    assert listed.get("KeyCount", 0) == 0, "the probe object is deleted"
+
+
+@pytest.mark.parametrize("dropped", [("IfNoneMatch",), ("IfMatch",), ("IfNoneMatch", "IfMatch")])
+def test_a_store_that_ignores_conditional_writes_is_refused_naming_the_header(
+    s3_store, monkeypatch, dropped
+):
+    """What an S3 API without conditional writes does: it stores the object anyway. The real
+    client is used, with the headers removed before the request is sent."""
+    import adventureworks_orchestration.storage.s3 as s3_module
+
+    real_client = s3_module.s3_client
+
+    def client_that_drops_headers(*args, **kwargs):
+        client = real_client(*args, **kwargs)
+        put_object = client.put_object
+
+        def put_without_conditions(**params):
+            for name in dropped:
+                params.pop(name, None)
+            return put_object(**params)
+
+        client.put_object = put_without_conditions
+        return client
+
+    monkeypatch.setattr(s3_module, "s3_client", client_that_drops_headers)
+    ensure_buckets(s3_store, ["probe-ignores"])
+    header = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
+    expected = ", ".join(header[name] for name in ("IfNoneMatch", "IfMatch") if name in dropped)
+    with pytest.raises(ObjectStoreError, match=f"ignores conditional writes \\({expected}\\)"):
+        check_conditional_writes(s3_store, "probe-ignores")

@@ -16,7 +16,12 @@ from pyspark.sql import SparkSession
 
 from ..dead_runs import fail_dead_local_runs, record_worker
 from ..settings import Settings
-from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
+from ..storage.s3 import (
+    ObjectStoreError,
+    check_buckets,
+    check_conditional_writes,
+    s3_settings_from_spark_config,
+)
 from .java import require_java
 from .spark_jars import s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
@@ -97,6 +102,8 @@ class SparkResource(PySparkResource):
     """
 
     preflight_s3_buckets: list[str] = []
+    # the bucket tables commit to: its store must honour conditional writes (storage/s3.py)
+    preflight_commit_bucket: str = ""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
@@ -106,9 +113,10 @@ class SparkResource(PySparkResource):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if self.preflight_s3_buckets:
             try:
-                check_buckets(
-                    s3_settings_from_spark_config(self.spark_config), self.preflight_s3_buckets
-                )
+                store = s3_settings_from_spark_config(self.spark_config)
+                check_buckets(store, self.preflight_s3_buckets)
+                if self.preflight_commit_bucket:
+                    check_conditional_writes(store, self.preflight_commit_bucket)
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
         started, starting = time.monotonic(), SparkSession.getActiveSession() is None
@@ -136,4 +144,8 @@ def _account_for_run_workers(context: dg.InitResourceContext) -> None:
 
 def build_spark_resource(settings: Settings) -> SparkResource:
     buckets = [settings.s3.warehouse_bucket, settings.s3.landing_bucket] if settings.uses_s3 else []
-    return SparkResource(spark_config=spark_config(settings), preflight_s3_buckets=buckets)
+    return SparkResource(
+        spark_config=spark_config(settings),
+        preflight_s3_buckets=buckets,
+        preflight_commit_bucket=settings.s3.warehouse_bucket if settings.uses_s3 else "",
+    )

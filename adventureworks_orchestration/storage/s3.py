@@ -7,6 +7,7 @@ those into one sentence naming the endpoint, the bucket and what to check.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 import boto3
@@ -70,6 +71,55 @@ def check_buckets(s3: S3Settings, buckets: Iterable[str]) -> None:
             raise ObjectStoreError(f"bucket {bucket!r} at {endpoint}: {exc}") from None
         except BotoCoreError as exc:
             raise ObjectStoreError(f"cannot use the S3 endpoint {endpoint}: {exc}") from None
+
+
+CONDITIONAL_WRITE_PROBE_PREFIX = "_awo/conditional-write-probe"
+
+
+def check_conditional_writes(s3: S3Settings, bucket: str) -> None:
+    """Raise ``ObjectStoreError`` unless the store refuses a put-if-absent of an existing key
+    (``If-None-Match: *``) and a put whose ``If-Match`` etag is stale.
+
+    Table commits (``commit_log.py``) and write leases (``lease.py``) rest on both: a store that
+    ignores the headers stores the second writer's manifest over the first's, and both runs
+    report success. Four small requests on a probe key, deleted afterwards.
+    """
+    endpoint = s3.endpoint or "AWS S3"
+    client = s3_client(s3, connect_timeout=3, read_timeout=10)
+    key = f"{CONDITIONAL_WRITE_PROBE_PREFIX}/{uuid.uuid4().hex}"
+    ignored = []
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=b"first", IfNoneMatch="*")
+        attempts = {
+            "If-None-Match": {"IfNoneMatch": "*"},
+            "If-Match": {"IfMatch": '"00000000000000000000000000000000"'},
+        }
+        for header, condition in attempts.items():
+            try:
+                client.put_object(Bucket=bucket, Key=key, Body=b"second", **condition)
+                ignored.append(header)
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status == 501:
+                    ignored.append(f"{header} (not implemented)")
+                elif status not in (409, 412):
+                    raise
+    except (ClientError, BotoCoreError) as exc:
+        raise ObjectStoreError(
+            f"cannot write a probe object to bucket {bucket!r} at {endpoint}: {exc}"
+        ) from None
+    finally:
+        try:
+            client.delete_object(Bucket=bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            pass
+    if ignored:
+        raise ObjectStoreError(
+            f"the S3 store at {endpoint} ignores conditional writes ({', '.join(ignored)}) in "
+            f"bucket {bucket!r}. Table commits rely on them so that two writers can never both "
+            "publish; use a store that honours them (AWS S3 does, as do current MinIO and "
+            "SeaweedFS releases)."
+        )
 
 
 def s3_settings_from_spark_config(config: dict[str, str]) -> S3Settings:
