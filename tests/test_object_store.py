@@ -101,3 +101,44 @@ def test_a_folder_without_hard_links_still_lets_exactly_one_creator_win(tmp_path
     store = LocalObjectStore(tmp_path / "t")
     test_put_if_absent_refuses_an_existing_key(store)
     test_of_many_concurrent_creators_exactly_one_wins(store)
+
+
+def test_a_local_write_syncs_every_data_file_and_folder_before_its_commit(spark, tmp_path):
+    """The README's durability claim: the manifest (itself synced) never names a file whose data
+    or directory entry is still only in the page cache."""
+    import os
+
+    from adventureworks_orchestration.storage import object_store
+    from adventureworks_orchestration.storage.partitioned_table import PartitionedTable
+
+    from .table_helpers import DAYS, rows_for
+
+    events: list[tuple[str, str]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    table = PartitionedTable(spark, str(tmp_path / "t"), "day")
+    put = table.store.put
+
+    def recording_put(key, *args, **kwargs):
+        if key.startswith("_table/manifests/"):
+            events.append(("commit", key))
+        return put(key, *args, **kwargs)
+
+    table.store.put = recording_put
+    os_module = object_store.os
+    try:
+        os_module.fsync = recording_fsync
+        result = table.write(rows_for(spark, DAYS), DAYS)
+    finally:
+        os_module.fsync = real_fsync
+    commit = events.index(("commit", "_table/manifests/00000000000000000001.json"))
+    synced_before = {path for kind, path in events[:commit] if kind == "fsync"}
+    for names in result.files_per_day.values():
+        for name in names:
+            path = tmp_path / "t" / name
+            assert str(path) in synced_before, name
+            assert str(path.parent) in synced_before and str(path.parent.parent) in synced_before
