@@ -37,3 +37,18 @@ LANDING_INGESTION_CHECK_NAME = "landing_ingestion"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+# Data quality (issue 9). What a source materialization records per day about its landing rows
+# (landing = accepted + quarantined + exact duplicates), and the data-quality checks' names.
+LANDING_ROWS_METADATA_KEY = "landing_rows"
+ACCEPTED_ROWS_METADATA_KEY = "accepted_rows"
+QUARANTINED_ROWS_METADATA_KEY = "quarantined_rows"
+DUPLICATE_ROWS_METADATA_KEY = "duplicate_rows"
+QUARANTINE_PATH_METADATA_KEY = "quarantine_path"
+UNCHECKED_REFERENCES_METADATA_KEY = "unchecked_references"
+PRIMARY_KEY_CHECK_NAME = "primary_key_unique"
+FOREIGN_KEYS_CHECK_NAME = "foreign_keys_resolve"
+NON_NEGATIVE_CHECK_NAME = "no_negative_amounts"
+ROW_COUNT_CHECK_NAME = "row_count_in_band"
+QUARANTINE_SHARE_CHECK_NAME = "quarantine_share"
+SCHEMA_CHECK_NAME = "schema_matches_contract"

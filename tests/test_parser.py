@@ -18,7 +18,7 @@ def _records(data: bytes, width: int = 3):
 
 
 def test_records_carry_their_line_raw_text_and_fields():
-    records = _records(b"a,b,c\n1,x,\n\n2,\"y, z\",3\n")
+    records = _records(b'a,b,c\n1,x,\n\n2,"y, z",3\n')
 
     assert [(r.line, r.last_line, r.raw, r.fields) for r in records] == [
         (2, 2, "1,x,", ("1", "x", None)),  # an empty field is None

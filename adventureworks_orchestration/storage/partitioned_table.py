@@ -92,7 +92,15 @@ from .schema_evolution import (
 
 log = logging.getLogger(__name__)
 
-CSV_OPTIONS = {"header": "true", "escape": '"', "encoding": "UTF-8"}
+# Spark's CSV writer trims values by default: stored text must be what was given (a quarantined
+# line is kept as landed, spaces included)
+CSV_OPTIONS = {
+    "header": "true",
+    "escape": '"',
+    "encoding": "UTF-8",
+    "ignoreLeadingWhiteSpace": "false",
+    "ignoreTrailingWhiteSpace": "false",
+}
 # Spark's file committer writes through <root>/_temporary. Algorithm 2 moves each task's files
 # into place at task commit (one rename per file, where algorithm 1 does two): partly visible
 # output does not matter here, because nothing is visible until the manifest names it.
