@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adventureworks_orchestration.assets.sample.schemas import LANDING_CONTRACTS
+from adventureworks_orchestration.cli.main import main
 from adventureworks_orchestration.landing.parser import unescape_raw
 from adventureworks_orchestration.landing.paths import landing_file_path
 from adventureworks_orchestration.landing.quarantine import (
@@ -357,3 +358,41 @@ def test_the_stored_quarantine_gives_back_every_rejected_line_as_landed(stored):
         assert unescape_raw(row.raw) == b"\n".join(physical), (table, day, line)
     assert stored[("members", D1, 6)].raw == MEMBERS_D1[4]  # spaces and quotes kept
 
+
+def test_awo_quarantine_lists_a_days_rows_with_file_line_and_reason(stored, capsys):
+    assert main(["--data-dir", str(stored.data_dir), "quarantine", "--day", D1]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"15 quarantined landing row(s) under {stored.warehouse_root}/quarantine"
+    assert out[1] == "bookings 2024-03-01: 12 row(s)"
+    assert out[2].endswith(
+        "bookings/bookings/2024-03-01.csv line 4: wrong number of fields: 4, expected 5"
+    )
+    assert out[3] == "    3,0,1,2024-03-01 11:00:00"
+    assert "members 2024-03-01: 3 row(s)" in out
+    assert any(
+        line.endswith(
+            "members/2024-03-01.csv line 3-4: line break in surname: the value "
+            "spans lines, which the warehouse's CSV tables cannot store"
+        )
+        for line in out
+    )
+
+
+def test_awo_quarantine_sums_up_per_table_day_and_reason(stored, capsys):
+    assert main(["--data-dir", str(stored.data_dir), "quarantine", "--table", "bookings"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        f"13 quarantined landing row(s) under {stored.warehouse_root}/quarantine",
+        "bookings 2024-03-01: 12 row(s)",
+        "bookings 2024-03-02: 1 row(s)",
+    ]
+    assert out[3:6] == ["  bad_value: 2", "  below_minimum: 2", "  duplicate_key: 2"]
+    assert "  unknown_member: 2" in out and "  unknown_facility: 1" in out
+
+
+def test_awo_quarantine_before_any_ingestion_says_so(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path), "quarantine"]) == 0
+
+    assert capsys.readouterr().out.startswith("nothing ingested yet: no quarantine under ")
