@@ -5,13 +5,17 @@ counts balance. One Spark scan per table serves every case test (module-scoped f
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from adventureworks_orchestration.assets.sample.schemas import LANDING_CONTRACTS
 from adventureworks_orchestration.cli.main import main
+from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, generate_table
+from adventureworks_orchestration.datagen.faults import BOOKING_FAULTS
 from adventureworks_orchestration.landing.parser import unescape_raw
+from adventureworks_orchestration.landing.paths import LANDING_TABLES as LANDING
 from adventureworks_orchestration.landing.paths import landing_file_path
 from adventureworks_orchestration.landing.quarantine import (
     quarantine_counts,
@@ -396,3 +400,45 @@ def test_awo_quarantine_before_any_ingestion_says_so(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "quarantine"]) == 0
 
     assert capsys.readouterr().out.startswith("nothing ingested yet: no quarantine under ")
+
+
+def test_generated_faults_are_each_quarantined_with_their_reason(spark, tmp_path):
+    """``awo generate --faults``: every kind of hand-made bad row ends in the quarantine with the
+    reason it was made for; the reused bookid of the day before only once that day is in."""
+    days = [D1, D2]
+    LandingWriter.local(tmp_path).write(days, GeneratorConfig(bookings_per_day=40, faults=True))
+    snapshots = {
+        table: _snapshot(
+            spark,
+            table,
+            key,
+            {d: generate_table(table, d, GeneratorConfig())[key].to_pylist() for d in days},
+        )
+        for table, key in (("facilities", "facid"), ("members", "memid"))
+    }
+    uris = {t: [(tmp_path / landing_file_path(t, d)).as_uri() for d in days] for t in LANDING}
+
+    bookings = validate(
+        _records(spark, tmp_path, "bookings", uris["bookings"]),
+        LANDING_CONTRACTS["bookings"],
+        snapshots,
+    )
+    members = validate(
+        _records(spark, tmp_path, "members", uris["members"]), LANDING_CONTRACTS["members"]
+    )
+
+    rejected = Counter(
+        (r.landing_date.isoformat(), r.reason_code)
+        for r in quarantine_frame(bookings, "booking_date").collect()
+    )
+    expected = Counter(BOOKING_FAULTS.values())
+    assert rejected == Counter(
+        {(D2, code): n for code, n in expected.items()}
+        | {(D1, code): n for code, n in (expected - Counter(["duplicate_key"])).items()}
+    )
+    counts = day_counts(bookings, "booking_date", days)
+    assert counts[D1].quarantined == len(BOOKING_FAULTS) - 1 and counts[D1].balanced
+    (member,) = (
+        quarantine_frame(members, "snapshot_date").where("landing_date = '2024-03-01'").collect()
+    )
+    assert member.reason_code == "bad_value" and "joindate 'not a date'" in member.reason
