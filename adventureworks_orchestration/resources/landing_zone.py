@@ -47,6 +47,8 @@ class LandingZone(dg.ConfigurableResource):
     lease_wait_seconds: float = 600.0
     # how many days before a run's first day its bookids are checked against (landing.validation)
     duplicate_lookback_days: int = 7
+    # the share of a day's landing rows that may be quarantined before quarantine_share fails
+    max_quarantine_share: float = 0.05
 
     @property
     def root_uri(self) -> str:

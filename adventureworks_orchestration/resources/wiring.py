@@ -37,6 +37,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             s3_secret_access_key=settings.s3.secret_access_key,
             warehouse_root=settings.warehouse_root,
             duplicate_lookback_days=settings.quality_duplicate_lookback_days,
+            max_quarantine_share=settings.quality_max_quarantine_share,
             **storage_options,
         ),
     }

@@ -11,6 +11,8 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
+from ...checks.quality import bookings_failures, quarantine_share_failures
+from ...checks.results import blocking_spec, day_check_result
 from ...constants import (
     ACCEPTED_ROWS_METADATA_KEY,
     ASSET_GROUP_LABS,
@@ -18,13 +20,17 @@ from ...constants import (
     ASSET_PREFIX_SOURCE,
     ASSET_PREFIX_TRANSFORMED,
     DUPLICATE_ROWS_METADATA_KEY,
+    FOREIGN_KEYS_CHECK_NAME,
     IO_MANAGER_KEY,
     LANDING_ETAG_METADATA_KEY,
     LANDING_FILE_METADATA_KEY,
     LANDING_ROWS_METADATA_KEY,
     LANDING_SIZE_METADATA_KEY,
+    NON_NEGATIVE_CHECK_NAME,
     OWNERS,
+    PRIMARY_KEY_CHECK_NAME,
     QUARANTINE_PATH_METADATA_KEY,
+    QUARANTINE_SHARE_CHECK_NAME,
     QUARANTINED_ROWS_METADATA_KEY,
     UNCHECKED_REFERENCES_METADATA_KEY,
     WRITE_POOL_PREFIX,
@@ -119,6 +125,15 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
             )
             for table in LANDING_TABLES
         },
+        check_specs=[
+            blocking_spec(
+                QUARANTINE_SHARE_CHECK_NAME,
+                _key(ASSET_PREFIX_SOURCE, table),
+                "No day has more of its landing rows quarantined than the allowed share "
+                "(AWO_QUARANTINE_MAX_SHARE).",
+            )
+            for table in LANDING_TABLES
+        ],
         can_subset=True,
         pool=_write_pool(ASSET_PREFIX_SOURCE),
         **common,
@@ -172,6 +187,14 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
                         QUARANTINE_PATH_METADATA_KEY: result.quarantine.root,
                     },
                 )
+            for table in tables:  # after every output: a failing check blocks, not unpublishes
+                key = _key(ASSET_PREFIX_SOURCE, table)
+                check = dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME)
+                if check in context.selected_asset_check_keys:
+                    failing = quarantine_share_failures(
+                        results[table].counts, landing.max_quarantine_share
+                    )
+                    yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
 
     @dg.asset(
         key=_key(ASSET_PREFIX_TRANSFORMED, "members"),
@@ -181,7 +204,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         **asset_common,
     )
     def transformed_members(members: DataFrame) -> DataFrame:
-        """Members per daily snapshot: de-duplicated, trimmed, with a display name."""
+        """Members per daily snapshot: trimmed, with a display name."""
         return transforms.clean_members(members)
 
     @dg.asset(
@@ -192,11 +215,22 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         **asset_common,
     )
     def transformed_facilities(facilities: DataFrame) -> DataFrame:
-        """Facilities per daily snapshot: de-duplicated, trimmed."""
+        """Facilities per daily snapshot: trimmed."""
         return transforms.clean_facilities(facilities)
 
+    bookings_key = _key(ASSET_PREFIX_TRANSFORMED, "bookings")
+
     @dg.asset(
-        key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"),
+        key=bookings_key,
+        check_specs=[
+            blocking_spec(PRIMARY_KEY_CHECK_NAME, bookings_key, "No bookid twice in a day."),
+            blocking_spec(
+                FOREIGN_KEYS_CHECK_NAME,
+                bookings_key,
+                "Every booking's facility is in that day's facilities snapshot (it has a cost).",
+            ),
+            blocking_spec(NON_NEGATIVE_CHECK_NAME, bookings_key, "No booking costs less than 0."),
+        ],
         pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/bookings"),
         ins={
             "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "bookings")),
@@ -205,9 +239,16 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         metadata=_partitioned_by("booking_date"),
         **asset_common,
     )
-    def transformed_bookings(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
-        """Bookings de-duplicated and priced: slots x member or guest rate of that day."""
-        return transforms.enrich_bookings(bookings, facilities)
+    def transformed_bookings(
+        context: dg.AssetExecutionContext, bookings: DataFrame, facilities: DataFrame
+    ):
+        """Bookings priced: slots x member or guest rate of that day; its checks block the
+        reports when a day has a repeated bookid, an unpriced facility or a negative cost."""
+        priced = transforms.enrich_bookings(bookings, facilities)
+        yield dg.Output(priced)
+        failing = bookings_failures(priced, "booking_date", context.partition_keys)
+        for name, days in failing.items():
+            yield day_check_result(name, bookings_key, context.partition_keys, days)
 
     @dg.asset(
         key=_key(ASSET_PREFIX_REPORTS, "revenue_per_facility"),
