@@ -58,7 +58,6 @@ class Settings:
     # data quality: row validation, quarantine and checks (issue 9)
     quality_duplicate_lookback_days: int = 7
     quality_max_quarantine_share: float = 0.05
-    quality_row_count_band: float = 0.5
 
     @property
     def landing_dir(self) -> Path:
@@ -128,7 +127,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         sensor_retry_backoff_seconds=int(env.get("AWO_SENSOR_RETRY_BACKOFF_SECONDS", "120")),
         quality_duplicate_lookback_days=int(env.get("AWO_DUPLICATE_LOOKBACK_DAYS", "7")),
         quality_max_quarantine_share=float(env.get("AWO_QUARANTINE_MAX_SHARE", "0.05")),
-        quality_row_count_band=float(env.get("AWO_ROW_COUNT_BAND", "0.5")),
     )
 
 
