@@ -31,7 +31,7 @@ from adventureworks_orchestration.landing.validation import (
     day_counts,
     validate,
 )
-from adventureworks_orchestration.storage.partitioned_table import TableOptions
+from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
 from .conftest import make_settings
 
@@ -442,3 +442,24 @@ def test_generated_faults_are_each_quarantined_with_their_reason(spark, tmp_path
         quarantine_frame(members, "snapshot_date").where("landing_date = '2024-03-01'").collect()
     )
     assert member.reason_code == "bad_value" and "joindate 'not a date'" in member.reason
+
+
+def test_the_same_landing_rows_give_byte_identical_tables_and_quarantine(spark, tmp_path, bookings):
+    """Accepted rows and the quarantine are written in one ordered partition: re-running a day
+    (conflicting duplicates included) gives the same bytes."""
+
+    def written(root: Path) -> list[bytes]:
+        uri = root.as_uri()
+        PartitionedTable(spark, f"{uri}/source", "booking_date").write(
+            accepted(bookings, LANDING_CONTRACTS["bookings"]), [D1, D2]
+        )
+        write_quarantine(
+            quarantine_frame(bookings, "booking_date"), uri, "bookings", [D1, D2], TableOptions()
+        )
+        files = sorted(p for p in root.rglob("part-*.csv"))
+        days = [[part for part in p.relative_to(root).parts if "=20" in part][0] for p in files]
+        return sorted(zip(days, (p.read_bytes() for p in files), strict=True))
+
+    first, second = written(tmp_path / "a"), written(tmp_path / "b")
+
+    assert first == second and len(first) == 4
