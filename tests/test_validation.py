@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from adventureworks_orchestration.assets.sample import ingest
 from adventureworks_orchestration.assets.sample.schemas import LANDING_CONTRACTS
 from adventureworks_orchestration.cli.main import main
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, generate_table
@@ -31,6 +33,7 @@ from adventureworks_orchestration.landing.validation import (
     day_counts,
     validate,
 )
+from adventureworks_orchestration.resources.landing_zone import LandingZone
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
 from .conftest import make_settings
@@ -463,3 +466,25 @@ def test_the_same_landing_rows_give_byte_identical_tables_and_quarantine(spark, 
     first, second = written(tmp_path / "a"), written(tmp_path / "b")
 
     assert first == second and len(first) == 4
+
+
+def test_a_subset_run_checks_against_stored_snapshots_and_earlier_bookids(spark, tmp_path):
+    """A bookings-only run: its snapshots and the bookids of the days before it are read as the
+    source assets stored them; a day with no stored snapshot is named as not checked."""
+    settings = make_settings(tmp_path / "data")
+    zone = LandingZone(root=str(settings.landing_dir), warehouse_root=settings.warehouse_root)
+    source = f"{settings.warehouse_dir.absolute().as_uri()}/labs/source"
+    members = spark.createDataFrame([(1, dt.date(2024, 3, 1))], "memid INT, snapshot_date DATE")
+    PartitionedTable(spark, f"{source}/members", "snapshot_date").write(members, [D1])
+    stored = spark.createDataFrame([(20, dt.date(2024, 2, 28))], "bookid BIGINT, booking_date DATE")
+    PartitionedTable(spark, f"{source}/bookings", "booking_date").write(stored, ["2024-02-28"])
+    warnings: list[str] = []
+    log = SimpleNamespace(warning=warnings.append)
+
+    found, unchecked = ingest._snapshots(spark, zone, "bookings", [D1, D2], {}, log)
+    earlier = ingest._earlier_keys(spark, zone, "bookings", [D2])
+
+    assert unchecked == {"facilities": [D1, D2], "members": [D2]}
+    assert set(found) == {"members"} and found["members"].days == {D1}
+    assert len(warnings) == 2 and "memid is not checked for 2024-03-02" in warnings[1]
+    assert [tuple(r) for r in earlier.collect()] == [(20, dt.date(2024, 2, 28))]
