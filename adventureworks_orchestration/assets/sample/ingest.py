@@ -15,7 +15,7 @@ catches such a booking before the reports.
 Cross-day keys (bookings): checked against the run's own days and the source table's stored
 rows of the ``duplicate_lookback_days`` days before the run's first day. Not against stored days
 after the run: re-running an earlier day after a later one does not re-judge the later day's
-rows (the ``primary_key_unique`` check over a range that holds both days fails instead).
+rows, and a bookid stored for both days then stays on both (``primary_key_unique`` is per day).
 """
 
 from __future__ import annotations
