@@ -44,3 +44,16 @@ LANDING_FRESHNESS_CHECK_NAME = "landing_freshness"  # on labs/source/<table>: D'
 FRESHNESS_SENSOR_NAME = "freshness_sensor"
 ALERT_SENSOR_NAME = "alerts_sensor"
 LATE_DAYS_METADATA_KEY = "late_days"  # day -> its deadline, on a freshness check's verdict
+
+# Data quality (issue 9). What a source materialization records per day about its landing rows
+# (landing = accepted + quarantined + exact duplicates), and the data-quality checks' names.
+LANDING_ROWS_METADATA_KEY = "landing_rows"
+ACCEPTED_ROWS_METADATA_KEY = "accepted_rows"
+QUARANTINED_ROWS_METADATA_KEY = "quarantined_rows"
+DUPLICATE_ROWS_METADATA_KEY = "duplicate_rows"
+QUARANTINE_PATH_METADATA_KEY = "quarantine_path"
+UNCHECKED_REFERENCES_METADATA_KEY = "unchecked_references"
+PRIMARY_KEY_CHECK_NAME = "primary_key_unique"
+FOREIGN_KEYS_CHECK_NAME = "foreign_keys_resolve"
+NON_NEGATIVE_CHECK_NAME = "no_negative_amounts"
+QUARANTINE_SHARE_CHECK_NAME = "quarantine_share"

@@ -25,6 +25,8 @@ from typing import Any
 
 import dagster as dg
 
+from .constants import QUARANTINED_ROWS_METADATA_KEY
+
 CONSOLE_LOGGER_KEY = "console"
 FAILURE_CLASS = "Failure"
 
@@ -127,13 +129,15 @@ class _LevelFilter(logging.Filter):
 class AssetSummaryFilter(logging.Filter):
     """Compact mode: lets through warnings and errors, the Spark start, and, when a step
     succeeds, one line per asset it materialized (days, rows, seconds); drops the rest below
-    WARNING. Rows come from each day's ``dagster/row_count`` materialization metadata."""
+    WARNING. Rows come from each day's ``dagster/row_count`` materialization metadata, and the
+    landing rows a source asset quarantined from its ``quarantined_rows``."""
 
     def __init__(self, level: int) -> None:
         super().__init__()
         self.level = level
         self.days: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.quarantined: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def filter(self, record: logging.LogRecord) -> bool:
         meta = _meta(record)
@@ -153,12 +157,20 @@ class AssetSummaryFilter(logging.Filter):
                 self.days[step][key].add(materialization.partition)
             row_count = materialization.metadata.get("dagster/row_count")
             self.rows[step][key] += int(getattr(row_count, "value", 0) or 0)
+            quarantined = materialization.metadata.get(QUARANTINED_ROWS_METADATA_KEY)
+            self.quarantined[step][key] += int(getattr(quarantined, "value", 0) or 0)
         elif event.event_type_value == "STEP_SUCCESS":
             seconds = event.event_specific_data.duration_ms / 1000
             record.awo_summary = [
-                f"{key}: {len(days)} day(s), {self.rows[step][key]} rows, step {seconds:.1f}s"
+                f"{key}: {len(days)} day(s), {self.rows[step][key]} rows"
+                + self._quarantined(step, key)
+                + f", step {seconds:.1f}s"
                 for key, days in sorted(self.days[step].items())
             ] or [f"{step}: done in {seconds:.1f}s"]
             record.levelno, record.levelname = logging.INFO, "INFO"
             return True
         return False
+
+    def _quarantined(self, step: str, key: str) -> str:
+        count = self.quarantined[step][key]
+        return f" ({count} landing rows quarantined: awo quarantine)" if count else ""

@@ -65,6 +65,9 @@ class Settings:
     freshness_interval_seconds: int = 120
     alert_webhook_url: str | None = None
     alert_interval_seconds: int = 60
+    # data quality: row validation, quarantine and checks (issue 9)
+    quality_duplicate_lookback_days: int = 7
+    quality_max_quarantine_share: float = 0.05
 
     @property
     def landing_dir(self) -> Path:
@@ -140,6 +143,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         freshness_interval_seconds=int(env.get("AWO_FRESHNESS_INTERVAL_SECONDS", "120")),
         alert_webhook_url=env.get("AWO_ALERT_WEBHOOK_URL") or None,
         alert_interval_seconds=int(env.get("AWO_ALERT_INTERVAL_SECONDS", "60")),
+        quality_duplicate_lookback_days=int(env.get("AWO_DUPLICATE_LOOKBACK_DAYS", "7")),
+        quality_max_quarantine_share=float(env.get("AWO_QUARANTINE_MAX_SHARE", "0.05")),
     )
 
 

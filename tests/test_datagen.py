@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, generate_table
 from adventureworks_orchestration.datagen.bookings import FACILITIES, member_count
+from adventureworks_orchestration.datagen.faults import BOOKING_FAULTS
 from adventureworks_orchestration.landing.paths import parse_landing_path
 
 
@@ -81,3 +82,21 @@ def test_large_days_are_generated_one_day_at_a_time():
     table = generate_table("bookings", "2024-03-01", GeneratorConfig(bookings_per_day=150_000))
     assert table.num_rows == 150_000 + 750
     assert table.nbytes < 50_000_000
+
+
+def test_faults_are_appended_the_same_way_every_time_and_only_when_asked(tmp_path):
+    day = "2024-03-02"
+    plain = LandingWriter.local(str(tmp_path / "plain")).write([day], GeneratorConfig(50))
+    faulty = LandingWriter.local(str(tmp_path / "a")).write([day], GeneratorConfig(50, faults=True))
+    again = LandingWriter.local(str(tmp_path / "b")).write([day], GeneratorConfig(50, faults=True))
+
+    by_table = {f.table: f for f in plain}
+    for first, second in zip(faulty, again, strict=True):
+        assert _digest(first.path) == _digest(second.path)
+        original = open(by_table[first.table].path, "rb").read()
+        content = open(first.path, "rb").read()
+        assert content.startswith(original), "faults are appended, good rows kept as they were"
+        added = content[len(original) :].count(b"\n")
+        expected = {"bookings": len(BOOKING_FAULTS), "members": 1, "facilities": 0}
+        assert added == expected[first.table]
+        assert first.rows == by_table[first.table].rows + added

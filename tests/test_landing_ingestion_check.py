@@ -70,7 +70,7 @@ def test_a_failed_final_attempt_is_red_until_the_day_is_ingested(settings, insta
     landing = landing_view(settings)
     path = landing_file_path("members", DAY)
     good = landing.read_text(path)
-    landing.write_text(path, good.replace("\n", "\nnot-a-row-with,enough\n", 1))
+    landing.write_text(path, "wrong,header" + good[good.index("\n") :])  # the file is unusable
     earlier = _run(settings, instance, {"awo/landing_attempt": "2"})  # not the last attempt
     assert not earlier.success and ingestion_verdict(instance).passed
 

@@ -54,13 +54,12 @@ def sensor(settings, instance):
 
 
 def _break(landing, table: str, day: str) -> str:
-    """Make one landing file unreadable (one member id that is not a number); returns the good
-    content to put back."""
+    """Make one landing file unusable (a wrong header: bad ROWS are quarantined, they do not fail
+    the run); returns the good content to put back."""
     path = landing_file_path(table, day)
     good = landing.read_text(path)
-    lines = good.splitlines()
-    lines[1] = "not-an-id" + lines[1][lines[1].index(",") :]
-    landing.write_text(path, "\n".join(lines) + "\n")
+    header, rest = good.split("\n", 1)
+    landing.write_text(path, header.replace("id", "wrong_id", 1) + "\n" + rest)
     return good
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import dagster as dg
 import pytest
 
 from adventureworks_orchestration.landing.listing import build_landing_lister
 from adventureworks_orchestration.landing.paths import landing_file_path
+from adventureworks_orchestration.landing.quarantine import quarantine_counts, quarantined_rows
 from adventureworks_orchestration.partitions import days_in_range
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable
 
@@ -56,13 +60,29 @@ def test_range_run_writes_exactly_those_days_with_landing_row_counts(
         assert day_folders(warehouse, asset) == [f"{column}={day}" for day in DAYS], asset
     for landed_file in landed:
         if landed_file.day in DAYS:
-            rows = materialized_rows(result, f"labs/source/{landed_file.table}")
-            assert rows[landed_file.day] == landing_rows(
+            counts = _day_counts(result, f"labs/source/{landed_file.table}", landed_file.day)
+            assert counts["landing_rows"] == landing_rows(
                 landing, landed_file.table, landed_file.day
             )
-    transformed = materialized_rows(result, "labs/transformed/bookings")
+            assert counts["landing_rows"] == counts["accepted_rows"] + counts["duplicate_rows"]
+            assert counts["quarantined_rows"] == 0, "the sample data has no bad rows"
     source = materialized_rows(result, "labs/source/bookings")
-    assert all(0 < transformed[day] < source[day] for day in DAYS), "duplicates were removed"
+    for day in DAYS:
+        counts = _day_counts(result, "labs/source/bookings", day)
+        assert source[day] == counts["accepted_rows"]
+        assert counts["duplicate_rows"] > 0, "the sample data re-sends a few bookings"
+    assert materialized_rows(result, "labs/transformed/bookings") == source
+
+
+def _day_counts(result: dg.ExecuteInProcessResult, asset: str, day: str) -> dict[str, int]:
+    key = dg.AssetKey.from_user_string(asset)
+    (event,) = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key == key and e.materialization.partition == day
+    ]
+    names = ("landing_rows", "accepted_rows", "quarantined_rows", "duplicate_rows")
+    return {name: event.metadata[name].value for name in names}
 
 
 def test_source_materializations_say_which_landing_file_built_each_day(settings, instance, landed):
@@ -152,38 +172,19 @@ def test_missing_landing_file_fails_naming_it(settings, instance, landed, landin
     assert warehouse.checksums() == {}, "nothing written"
 
 
-@pytest.mark.parametrize(
-    ("table", "content", "reason"),
-    [
-        ("bookings", "bookid,facid,WRONG,starttime,slots\n1,2,3,2024-03-02 10:00:00,1\n", "header"),
-        (
-            "bookings",
-            "bookid,facid,memid,starttime,slots\n1,2,3,2024-03-02 10:00:00\n",
-            "malformed",
-        ),
-        ("members", None, "malformed"),
-    ],
-    ids=["wrong-header", "missing-field", "bad-value"],
-)
-def test_bad_landing_file_fails_naming_the_file(
-    settings, instance, landed, landing, warehouse, table, content, reason
-):
-    bad = landing_file_path(table, "2024-03-02")
-    if content is None:  # an otherwise good file with one unparsable member id
-        lines = landing.read_text(bad).splitlines()
-        lines[3] = "not-an-id" + lines[3][lines[3].index(",") :]
-        content = "\n".join(lines) + "\n"
-    landing.write_text(bad, content)
+def test_bad_landing_file_fails_naming_the_file(settings, instance, landed, warehouse, landing):
+    """A file whose header is wrong is unusable as a whole: the run fails, naming it, no retry."""
+    bad = landing_file_path("bookings", "2024-03-02")
+    landing.write_text(bad, "bookid,facid,WRONG,starttime,slots\n1,2,3,2024-03-02 10:00:00,1\n")
 
     result = materialize_range(settings, instance, DAYS[0], DAYS[-1], raise_on_error=False)
 
     assert not result.success
     failure = _failure_message(result)
-    assert f"{table}/2024-03-02.csv" in failure
-    assert reason in failure.lower()
+    assert "bookings/2024-03-02.csv" in failure and "header" in failure
     retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert not retried, "a bad file fails the same way every time: no retry"
-    assert not day_folders(warehouse, f"labs/source/{table}"), "nothing published"
+    assert not day_folders(warehouse, "labs/source/bookings"), "nothing published"
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -199,22 +200,52 @@ def _causes(error):
         yield error
 
 
-def test_a_bad_row_in_one_table_publishes_no_table_of_the_run(
+def test_a_bad_row_is_quarantined_and_the_bookings_it_orphans_too(
     settings, instance, landed, landing, warehouse
 ):
-    """members is read last; bookings and facilities must not be published before it fails."""
-    bad = landing_file_path("members", "2024-03-02")
-    lines = landing.read_text(bad).splitlines()
-    lines[5] = "not-an-id" + lines[5][lines[5].index(",") :]
-    landing.write_text(bad, "\n".join(lines) + "\n")
+    """Member 4's id is garbled in the 2024-03-02 snapshot: that line is quarantined, so are the
+    day's bookings of member 4 (unknown member), and every table of every day is published."""
+    day = "2024-03-02"
+    members_file = landing_file_path("members", day)
+    lines = landing.read_text(members_file).splitlines()
+    assert lines[5].startswith("4,")
+    lines[5] = "not-an-id" + lines[5][1:]
+    landing.write_text(members_file, "\n".join(lines) + "\n")
+    bookings = list(csv.reader(io.StringIO(landing.read_text(landing_file_path("bookings", day)))))
+    orphaned = [row for row in bookings[1:] if row[2] == "4"]  # exact copies too: both rejected
 
-    result = materialize_range(settings, instance, DAYS[0], DAYS[-1], raise_on_error=False)
+    result = materialize_range(settings, instance, DAYS[0], DAYS[-1])
 
-    assert not result.success
-    assert "members/2024-03-02.csv" in _failure_message(result)
+    assert result.success
     for table in ("bookings", "facilities", "members"):
-        assert not day_folders(warehouse, f"labs/source/{table}"), f"{table} was published"
-    assert not result.get_asset_materialization_events()
+        assert day_folders(warehouse, f"labs/source/{table}") == [
+            f"{'booking_date' if table == 'bookings' else 'snapshot_date'}={d}" for d in DAYS
+        ]
+    members = _day_counts(result, "labs/source/members", day)
+    assert members == {
+        "landing_rows": len(lines) - 1,
+        "accepted_rows": len(lines) - 2,
+        "quarantined_rows": 1,
+        "duplicate_rows": 0,
+    }
+    booked = _day_counts(result, "labs/source/bookings", day)
+    assert booked["quarantined_rows"] == len(orphaned) > 0
+    assert (
+        booked["landing_rows"]
+        == len(bookings) - 1
+        == sum(booked[k] for k in ("accepted_rows", "quarantined_rows", "duplicate_rows"))
+    )
+    (member,) = quarantined_rows(settings, "members", [day])
+    assert (member.line, member.reason_code, member.raw) == (6, "bad_value", lines[5])
+    assert member.source_file == f"{landing.root_uri}/{members_file}"
+    assert "memid 'not-an-id' is not a whole number" in member.reason
+    rejected = list(quarantined_rows(settings, "bookings", [day]))
+    assert {r.reason_code for r in rejected} == {"unknown_member"}
+    assert quarantine_counts(settings) == {
+        "bookings": {d: len(orphaned) if d == day else 0 for d in DAYS},
+        "facilities": dict.fromkeys(DAYS, 0),
+        "members": {d: 1 if d == day else 0 for d in DAYS},
+    }
 
 
 def test_a_header_only_bookings_file_is_a_day_without_bookings(settings, instance, landed, landing):

@@ -60,6 +60,11 @@ def add_sample_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="random seed: the same seed gives the same files",
     )
     parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="add hand-made bad rows to every day (each kind once) for the quarantine to catch",
+    )
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         help="replace landing files that already exist (default: keep them and say so)",

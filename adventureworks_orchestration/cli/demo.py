@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from .sample_data import land_sample_data
 
     landed = land_sample_data(
-        settings, days, args.bookings_per_day, args.seed, overwrite=args.overwrite
+        settings, days, args.bookings_per_day, args.seed, args.overwrite, args.faults
     )
     print(f"{days[0]}..{days[-1]}: {landed.describe(settings.landing_root)}")
     return run_range(settings, days, trigger="awo demo", log_level=args.log_level)

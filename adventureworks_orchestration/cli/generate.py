@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     days = sample_days(args.start, args.days, settings)
     landed = land_sample_data(
-        settings, days, args.bookings_per_day, args.seed, overwrite=args.overwrite
+        settings, days, args.bookings_per_day, args.seed, args.overwrite, args.faults
     )
     print(f"{days[0]}..{days[-1]}: {landed.describe(settings.landing_root)}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import backfill, buckets, demo, generate, s3_server, status, ui
+from . import backfill, buckets, demo, generate, quarantine, s3_server, status, ui
 
-COMMANDS: tuple[ModuleType, ...] = (demo, generate, backfill, status, ui, buckets, s3_server)
+COMMANDS: tuple[ModuleType, ...] = (
+    demo, generate, backfill, status, quarantine, ui, buckets, s3_server,
+)  # fmt: skip

@@ -29,11 +29,13 @@ def land_sample_data(
     bookings_per_day: int,
     seed: int,
     overwrite: bool,
+    faults: bool = False,
 ) -> Landed:
     """Generate each table-day not already in the landing area (all of them with ``overwrite``).
 
     A user's own or edited landing files are never replaced unless asked: the existing keys are
-    listed first (one listing per table), and each missing file is generated and written whole.
+    listed first (one listing per table), and each missing file is generated and written whole
+    (with ``faults``, with the day's bad rows: ``datagen.faults``).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -54,7 +56,7 @@ def land_sample_data(
         lister = build_landing_lister(settings)
         for table in LANDING_TABLES:
             existing.update(item.key for item in lister.list_after(f"{LANDING_DATASET}/{table}/"))
-    config = GeneratorConfig(bookings_per_day=bookings_per_day, seed=seed)
+    config = GeneratorConfig(bookings_per_day=bookings_per_day, seed=seed, faults=faults)
     landed = Landed()
     columns = (TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn())
     console = Console(stderr=True)
@@ -68,7 +70,8 @@ def land_sample_data(
                 if path in existing:
                     landed.kept.append(path)
                 else:
-                    writer.write_table(table, day, generate_table(table, day, config))
+                    data = generate_table(table, day, config)
+                    writer.write_table(table, day, data, config.seed, config.faults)
                     landed.written.append(path)
                 progress.advance(task)
     return landed

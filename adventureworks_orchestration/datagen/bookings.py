@@ -113,6 +113,7 @@ class GeneratorConfig:
     bookings_per_day: int = 3000
     seed: int = 42
     duplicate_share: float = 0.005
+    faults: bool = False  # add hand-made bad rows (``datagen.faults``)
 
 
 def generate_table(table: str, day: str, config: GeneratorConfig) -> pa.Table:

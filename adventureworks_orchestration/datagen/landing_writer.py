@@ -20,6 +20,7 @@ import pyarrow.csv as pa_csv
 
 from ..landing.paths import LANDING_TABLES, landing_file_path
 from .bookings import GeneratorConfig, generate_table
+from .faults import with_faults
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +85,21 @@ class LandingWriter:
         written = []
         for index, day in enumerate(days, start=1):
             for table in tables:
-                written.append(self.write_table(table, day, generate_table(table, day, config)))
+                data = generate_table(table, day, config)
+                written.append(self.write_table(table, day, data, config.seed, config.faults))
             if index == len(days) or index % 10 == 0:
                 progress(f"generated {index}/{len(days)} day(s) of landing data")
         return written
 
-    def write_table(self, table: str, day: str, data: pa.Table) -> WrittenFile:
+    def write_table(
+        self, table: str, day: str, data: pa.Table, seed: int = 42, faults: bool = False
+    ) -> WrittenFile:
+        """One table-day as CSV; with ``faults``, the day's bad rows appended (``faults``)."""
         buffer = io.BytesIO()
         pa_csv.write_csv(data, buffer, pa_csv.WriteOptions(quoting_style="needed"))
-        path = self.sink.put(landing_file_path(table, day), buffer.getvalue())
-        return WrittenFile(table=table, day=day, path=path, rows=data.num_rows)
+        content = buffer.getvalue()
+        if faults:
+            content = with_faults(table, day, content, seed)
+        path = self.sink.put(landing_file_path(table, day), content)
+        rows = data.num_rows + (content.count(b"\n") - buffer.getvalue().count(b"\n"))
+        return WrittenFile(table=table, day=day, path=path, rows=rows)

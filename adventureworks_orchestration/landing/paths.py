@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ..partitions.daily import DAY_FORMAT, parse_day
+from ..partitions.days import DAY_FORMAT, parse_day
 
 LANDING_DATASET = "bookings"
 LANDING_TABLES: tuple[str, ...] = ("bookings", "facilities", "members")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .days import days_in_range, parse_day
+from .days import days_before, days_in_range, parse_day
 
-__all__ = ["daily_partitions_def", "days_in_range", "parse_day"]
+__all__ = ["daily_partitions_def", "days_before", "days_in_range", "parse_day"]
 
 
 def __getattr__(name: str) -> Any:

@@ -28,6 +28,14 @@ def days_in_range(first: str | dt.date, last: str | dt.date) -> list[str]:
     ]
 
 
+def days_before(day: str, count: int) -> list[str]:
+    """The ``count`` days just before ``day``, oldest first."""
+    end = parse_day(day)
+    return [
+        (end - dt.timedelta(days=offset)).strftime(DAY_FORMAT) for offset in range(count, 0, -1)
+    ]
+
+
 def latest_complete_day(now: dt.datetime, start_date: str) -> str | None:
     """The last UTC day that has fully ended at ``now``, or None before the first one has.
 

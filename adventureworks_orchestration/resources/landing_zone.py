@@ -1,24 +1,29 @@
-"""The landing zone as a Dagster resource: find, check and read landing files for source assets.
+"""The landing zone as a Dagster resource: find, check and read landing files for source assets,
+and keep what they reject.
 
 Source assets ask it for a table and a set of days; it checks every file is there and usable
 first (``landing.preflight``: a missing, empty or wrongly headed file fails at once, naming the
-files, before anything is written) and then reads them all in one Spark scan.
+files, before anything is written) and then reads them all in one Spark scan, as records
+(``landing.reader``). It writes the quarantine (``landing.quarantine``) beside the tables, and
+reads back what earlier runs stored, for the validation's cross-day and same-day rules.
 """
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
 
 from ..landing.listing import LandingLister, LandingObject, LocalLandingLister, S3LandingLister
 from ..landing.paths import LANDING_DATASET, landing_file_path
 from ..landing.preflight import HEAD_BYTES, LandingFileError, header_problem
-from ..landing.reader import read_landing_files
+from ..landing.quarantine import write_quarantine
+from ..landing.reader import read_records
 from ..settings import S3Settings
 from ..storage.object_store import spark_location
+from ..storage.partitioned_table import PartitionedTable, TableOptions, WriteResult
 from ..storage.s3 import s3_client
 
 
@@ -35,6 +40,16 @@ class LandingZone(dg.ConfigurableResource):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
+    # where the tables are (the IO manager's root), for the quarantine and stored rows, and the
+    # publish protocol's options for the quarantine (the same as the IO manager's)
+    warehouse_root: str = "warehouse"
+    keep_replaced_minutes: float = 60.0
+    lease_seconds: float = 120.0
+    lease_wait_seconds: float = 600.0
+    # how many days before a run's first day its bookids are checked against (landing.validation)
+    duplicate_lookback_days: int = 7
+    # the share of a day's landing rows that may be quarantined before quarantine_share fails
+    max_quarantine_share: float = 0.05
 
     @property
     def root_uri(self) -> str:
@@ -115,13 +130,54 @@ class LandingZone(dg.ConfigurableResource):
             )
         return [found[key] for key in sorted(found)]
 
-    def read(
+    def read_records(
         self,
         spark: SparkSession,
         files: Sequence[LandingObject],
-        schema: StructType,
+        columns: Sequence[str],
         partition_column: str,
     ) -> DataFrame:
-        """All ``files`` in one Spark scan (see ``landing.reader``)."""
+        """Every record of ``files`` in one Spark scan (see ``landing.reader``)."""
         uris = [spark_location(f"{self.root_uri}/{item.key}") for item in files]
-        return read_landing_files(spark, uris, schema, partition_column)
+        return read_records(spark, uris, columns, self.root_uri, partition_column)
+
+    @property
+    def warehouse_uri(self) -> str:
+        if "://" in self.warehouse_root:
+            return self.warehouse_root.rstrip("/")
+        return Path(self.warehouse_root).expanduser().absolute().as_uri()
+
+    def _options(self) -> TableOptions:
+        return TableOptions(
+            keep_replaced=dt.timedelta(minutes=self.keep_replaced_minutes),
+            lease_seconds=self.lease_seconds,
+            lease_wait_seconds=self.lease_wait_seconds,
+        )
+
+    def write_quarantine(
+        self, frame: DataFrame, table: str, days: Sequence[str], run_id: str | None = None
+    ) -> WriteResult:
+        """Replace ``days`` of ``table``'s quarantine with ``frame`` (``landing.quarantine``)."""
+        return write_quarantine(frame, self.warehouse_uri, table, days, self._options(), run_id)
+
+    def read_stored(
+        self,
+        spark: SparkSession,
+        asset_path: Sequence[str],
+        partition_column: str,
+        days: Sequence[str],
+    ) -> tuple[DataFrame | None, list[str]]:
+        """The rows an asset has stored for those of ``days`` it holds, and which days those are.
+
+        Read with ``storage.partitioned_table`` (the CSV tables of the IO manager): it follows
+        the IO manager's format, and must change with it.
+        """
+        table = PartitionedTable(
+            spark,
+            "/".join([self.warehouse_uri, *asset_path]),
+            partition_column,
+            options=self._options(),
+            name="/".join(asset_path),
+        )
+        held = sorted(set(days) & set(table.stored_days()))
+        return (table.read(held) if held else None), held

@@ -8,7 +8,9 @@ The useful parts are always there (``FAILED_READ_FILE`` names the file, the inne
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import dagster as dg
 from pyspark import StorageLevel
@@ -53,12 +55,16 @@ def _reason(text: str) -> str:
     return causes[-1].strip() if causes else "Spark could not read it"
 
 
-def parsed(frame: DataFrame) -> DataFrame:
-    """``frame`` parsed in full and kept (memory, then disk): a file that does not parse fails
-    here, as a ``dg.Failure`` naming it, and later steps of the run reuse the parsed rows."""
+T = TypeVar("T")
+
+
+def parsed(frame: DataFrame, measure: Callable[[DataFrame], T]) -> tuple[DataFrame, T]:
+    """``frame`` computed in full by ``measure`` (its result comes back) and kept (memory, then
+    disk): a file that cannot be read fails here, as a ``dg.Failure`` naming it, and later steps
+    of the run reuse the kept rows."""
     kept = frame.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        kept.count()
+        measured = measure(kept)
     except Exception as exc:
         kept.unpersist()
         failure = explain_file_failure(exc)
@@ -70,4 +76,4 @@ def parsed(frame: DataFrame) -> DataFrame:
             metadata={"file": failure.path, "reason": failure.reason},
             allow_retries=False,  # the same file fails the same way
         ) from None
-    return kept
+    return kept, measured

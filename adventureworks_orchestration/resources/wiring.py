@@ -35,5 +35,9 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             s3_region=settings.s3.region,
             s3_access_key_id=settings.s3.access_key_id,
             s3_secret_access_key=settings.s3.secret_access_key,
+            warehouse_root=settings.warehouse_root,
+            duplicate_lookback_days=settings.quality_duplicate_lookback_days,
+            max_quarantine_share=settings.quality_max_quarantine_share,
+            **storage_options,
         ),
     }

@@ -11,24 +11,37 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
+from ...checks.quality import bookings_failures, quarantine_share_failures
+from ...checks.results import blocking_spec, day_check_result
 from ...constants import (
+    ACCEPTED_ROWS_METADATA_KEY,
     ASSET_GROUP_LABS,
     ASSET_PREFIX_REPORTS,
     ASSET_PREFIX_SOURCE,
     ASSET_PREFIX_TRANSFORMED,
+    DUPLICATE_ROWS_METADATA_KEY,
+    FOREIGN_KEYS_CHECK_NAME,
     IO_MANAGER_KEY,
     LANDING_ETAG_METADATA_KEY,
     LANDING_FILE_METADATA_KEY,
+    LANDING_ROWS_METADATA_KEY,
     LANDING_SIZE_METADATA_KEY,
+    NON_NEGATIVE_CHECK_NAME,
     OWNERS,
+    PRIMARY_KEY_CHECK_NAME,
+    QUARANTINE_PATH_METADATA_KEY,
+    QUARANTINE_SHARE_CHECK_NAME,
+    QUARANTINED_ROWS_METADATA_KEY,
+    UNCHECKED_REFERENCES_METADATA_KEY,
     WRITE_POOL_PREFIX,
 )
 from ...landing.paths import LANDING_TABLES, parse_landing_path
 from ...landing.preflight import describe_problems
+from ...landing.validation import DayCounts
 from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
-from ...resources.spark_errors import parsed
 from . import transforms
+from .ingest import IngestedTable, ingested
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
 
 KINDS = {"spark", "csv"}
@@ -50,6 +63,34 @@ def _write_pool(name: str) -> str:
 
 def _partitioned_by(column: str) -> dict[str, str]:
     return {PARTITION_COLUMN_METADATA_KEY: column}
+
+
+def _count_metadata(counts: DayCounts) -> dict[str, int]:
+    return {
+        LANDING_ROWS_METADATA_KEY: counts.landing,
+        ACCEPTED_ROWS_METADATA_KEY: counts.accepted,
+        QUARANTINED_ROWS_METADATA_KEY: counts.quarantined,
+        DUPLICATE_ROWS_METADATA_KEY: counts.duplicates,
+    }
+
+
+def _day_metadata(result: IngestedTable, day: str) -> dict[str, object]:
+    metadata: dict[str, object] = {
+        **_count_metadata(result.counts[day]),
+        QUARANTINE_PATH_METADATA_KEY: result.quarantine.day_path(day),
+    }
+    unchecked = sorted(t for t, days in result.unchecked.items() if day in days)
+    if unchecked:
+        metadata[UNCHECKED_REFERENCES_METADATA_KEY] = ", ".join(unchecked)
+    return metadata
+
+
+def _said(result: IngestedTable) -> str:
+    totals = result.totals
+    return (
+        f"{totals.landing} rows: {totals.accepted} accepted, {totals.quarantined} quarantined, "
+        f"{totals.duplicates} exact duplicates dropped"
+    )
 
 
 def build_sample_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -76,13 +117,23 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
                 key=_key(ASSET_PREFIX_SOURCE, table),
                 io_manager_key=IO_MANAGER_KEY,
                 is_required=False,
-                description=f"The {table} landing files as landed, typed by their schema.",
+                description=f"The {table} landing files' rows that pass validation, typed by "
+                "their schema (rejected rows: awo quarantine).",
                 metadata=_partitioned_by(PARTITION_COLUMNS[table]),
                 kinds=KINDS,
                 owners=OWNERS,
             )
             for table in LANDING_TABLES
         },
+        check_specs=[
+            blocking_spec(
+                QUARANTINE_SHARE_CHECK_NAME,
+                _key(ASSET_PREFIX_SOURCE, table),
+                "No day has more of its landing rows quarantined than the allowed share "
+                "(AWO_QUARANTINE_MAX_SHARE).",
+            )
+            for table in LANDING_TABLES
+        ],
         can_subset=True,
         pool=_write_pool(ASSET_PREFIX_SOURCE),
         **common,
@@ -90,10 +141,12 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
     def bookings_source_files(
         context: dg.AssetExecutionContext, spark_s3_rsc: PySparkResource, landing: LandingZone
     ):
-        """Reads each selected table's landing files for the run's days in one Spark scan.
+        """Reads each selected table's landing files for the run's days in one Spark scan and
+        validates every row: accepted rows are published, rejected ones quarantined with a reason
+        (``awo quarantine``), exact duplicates dropped; each day's counts are in its metadata.
 
-        All or nothing: every selected file is checked, and every table's rows parsed, before
-        the first table is handed over for publishing.
+        All or nothing: every selected file is checked, and every table validated and its
+        quarantine written, before the first table is handed over for publishing.
         """
         spark = spark_s3_rsc.spark_session
         days = context.partition_keys
@@ -108,36 +161,40 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         )
         if problems:
             raise dg.Failure(description=describe_problems(problems), allow_retries=False)
-        frames = {
-            table: parsed(
-                landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table])
-            )
-            for table in tables
-        }
-        try:
+        with ingested(spark, landing, files, days, context.run.run_id, context.log) as results:
             for table in tables:
-                context.log.info(f"{table}: read {len(files[table])} landing file(s)")
-                for item in files[table]:  # provenance: which file built which day
+                result = results[table]
+                context.log.info(f"{table}: {len(files[table])} landing file(s), {_said(result)}")
+                for item in files[table]:  # provenance and what became of the day's rows
+                    day = parse_landing_path(item.key).day
                     context.add_asset_metadata(
                         {
                             LANDING_FILE_METADATA_KEY: item.key,
                             LANDING_SIZE_METADATA_KEY: item.size,
                             LANDING_ETAG_METADATA_KEY: item.etag,
+                            **_day_metadata(result, day),
                         },
                         asset_key=_key(ASSET_PREFIX_SOURCE, table),
-                        partition_key=parse_landing_path(item.key).day,
+                        partition_key=day,
                     )
                 yield dg.Output(
-                    frames[table],
+                    result.accepted,
                     output_name=table,
                     metadata={
                         "landing_files": len(files[table]),
                         "landing_bytes": sum(item.size for item in files[table]),
+                        **_count_metadata(result.totals),
+                        QUARANTINE_PATH_METADATA_KEY: result.quarantine.root,
                     },
                 )
-        finally:
-            for frame in frames.values():
-                frame.unpersist()
+            for table in tables:  # after every output: a failing check blocks, not unpublishes
+                key = _key(ASSET_PREFIX_SOURCE, table)
+                check = dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME)
+                if check in context.selected_asset_check_keys:
+                    failing = quarantine_share_failures(
+                        results[table].counts, landing.max_quarantine_share
+                    )
+                    yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
 
     @dg.asset(
         key=_key(ASSET_PREFIX_TRANSFORMED, "members"),
@@ -147,7 +204,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         **asset_common,
     )
     def transformed_members(members: DataFrame) -> DataFrame:
-        """Members per daily snapshot: de-duplicated, trimmed, with a display name."""
+        """Members per daily snapshot: trimmed, with a display name."""
         return transforms.clean_members(members)
 
     @dg.asset(
@@ -158,11 +215,22 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         **asset_common,
     )
     def transformed_facilities(facilities: DataFrame) -> DataFrame:
-        """Facilities per daily snapshot: de-duplicated, trimmed."""
+        """Facilities per daily snapshot: trimmed."""
         return transforms.clean_facilities(facilities)
 
+    bookings_key = _key(ASSET_PREFIX_TRANSFORMED, "bookings")
+
     @dg.asset(
-        key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"),
+        key=bookings_key,
+        check_specs=[
+            blocking_spec(PRIMARY_KEY_CHECK_NAME, bookings_key, "No bookid twice in a day."),
+            blocking_spec(
+                FOREIGN_KEYS_CHECK_NAME,
+                bookings_key,
+                "Every booking's facility is in that day's facilities snapshot (it has a cost).",
+            ),
+            blocking_spec(NON_NEGATIVE_CHECK_NAME, bookings_key, "No booking costs less than 0."),
+        ],
         pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/bookings"),
         ins={
             "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "bookings")),
@@ -171,9 +239,16 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         metadata=_partitioned_by("booking_date"),
         **asset_common,
     )
-    def transformed_bookings(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
-        """Bookings de-duplicated and priced: slots x member or guest rate of that day."""
-        return transforms.enrich_bookings(bookings, facilities)
+    def transformed_bookings(
+        context: dg.AssetExecutionContext, bookings: DataFrame, facilities: DataFrame
+    ):
+        """Bookings priced: slots x member or guest rate of that day; its checks block the
+        reports when a day has a repeated bookid, an unpriced facility or a negative cost."""
+        priced = transforms.enrich_bookings(bookings, facilities)
+        yield dg.Output(priced)
+        failing = bookings_failures(priced, "booking_date", context.partition_keys)
+        for name, days in failing.items():
+            yield day_check_result(name, bookings_key, context.partition_keys, days)
 
     @dg.asset(
         key=_key(ASSET_PREFIX_REPORTS, "revenue_per_facility"),

@@ -1,7 +1,9 @@
 """The lab's transformations: plain DataFrame -> DataFrame functions, no reads, no writes.
 
 Every function works on any number of days at once (each row carries its day), which is what
-lets a backfill of a range run as one Spark job.
+lets a backfill of a range run as one Spark job. Their inputs are validated source rows
+(``landing.validation``): keys unique per day (bookids across days), references resolved in the
+same day's snapshots; so nothing here de-duplicates, and nothing picks an arbitrary row.
 """
 
 from __future__ import annotations
@@ -9,16 +11,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from .schemas import MONEY
-
-GUEST_MEMBER_ID = 0
+from .schemas import GUEST_MEMBER_ID, MONEY
 
 
 def clean_members(members: DataFrame) -> DataFrame:
-    """One row per member per snapshot day, names trimmed, a readable full name added."""
+    """Members per snapshot day, names trimmed, a readable full name added."""
     return (
-        members.dropDuplicates(["snapshot_date", "memid"])
-        .withColumn("surname", F.trim("surname"))
+        members.withColumn("surname", F.trim("surname"))
         .withColumn("firstname", F.trim("firstname"))
         .withColumn("is_guest", F.col("memid") == GUEST_MEMBER_ID)
         .withColumn(
@@ -31,15 +30,16 @@ def clean_members(members: DataFrame) -> DataFrame:
 
 
 def clean_facilities(facilities: DataFrame) -> DataFrame:
-    """One row per facility per snapshot day, names trimmed."""
-    return facilities.dropDuplicates(["snapshot_date", "facid"]).withColumn("name", F.trim("name"))
+    """Facilities per snapshot day, names trimmed."""
+    return facilities.withColumn("name", F.trim("name"))
 
 
 def enrich_bookings(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
-    """De-duplicated bookings with the facility and the cost at the member or guest rate.
+    """Bookings with the facility and the cost at the member or guest rate of that day.
 
-    The facility comes from the same day's snapshot. A booking whose facility is not in that
-    snapshot keeps its row, with a null facility name and cost, rather than being dropped.
+    The facility comes from the same day's snapshot. A booking whose facility is not in it (the
+    snapshot was replaced after the bookings were validated) keeps its row with a null facility
+    name and cost rather than vanishing: the ``foreign_keys_resolve`` check then stops the day.
     """
     rates = facilities.select(
         F.col("snapshot_date").alias("booking_date"),
@@ -50,8 +50,7 @@ def enrich_bookings(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
     )
     is_guest = F.col("memid") == GUEST_MEMBER_ID
     return (
-        bookings.dropDuplicates(["booking_date", "bookid"])
-        .join(rates, on=["booking_date", "facid"], how="left")
+        bookings.join(rates, on=["booking_date", "facid"], how="left")
         .withColumn("is_guest", is_guest)
         .withColumn(
             "cost",
