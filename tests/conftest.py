@@ -4,6 +4,7 @@ real Dagster instances, and sample landing data made by the project's own genera
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -68,10 +69,11 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
     """A Spark session like the test session's, for a child process a test starts (and kills);
     ``s3`` is [endpoint, access key, secret key] when it must reach the test S3 server."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    settings = make_settings(Path("unused"))
+    data_dir = Path(tempfile.mkdtemp(prefix="awo-child-"))  # its Spark log goes there
+    settings = make_settings(data_dir)
     if s3:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
-        settings = make_settings(Path("unused"), storage="s3", s3=store)
+        settings = make_settings(data_dir, storage="s3", s3=store)
     builder = SparkSession.builder
     for key, value in spark_config(settings).items():
         builder = builder.config(key, value)

@@ -3,6 +3,8 @@ when a check fails (judged at ``--at``; the instance is the project's Dagster ho
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import pytest
 
@@ -82,5 +84,28 @@ def test_a_report_missing_its_last_day_and_a_failed_check_are_shown(home, capsys
     assert code == 1, out
     report = rows["labs/reports/revenue_per_facility"]
     assert "2024-03-18" in report and "LATE 1 day(s) from 2024-03-19, 1h 0m past deadline" in report
-    assert rows["labs/source/bookings"].rstrip().endswith("landing_ingestion")
+    bookings = rows["labs/source/bookings"].split()
+    assert bookings[-2:] == ["landing_ingestion", "0"], "a failing check, then 0 quarantined"
     assert "2 asset(s) late or failing" in out
+
+
+def test_the_rows_quarantined_in_the_last_days_are_shown_per_source_table(home, capsys, spark):
+    from adventureworks_orchestration.landing.quarantine import write_quarantine
+    from adventureworks_orchestration.storage.partitioned_table import TableOptions
+
+    tmp_path, instance = home
+    for asset in ASSETS:
+        _written(instance, asset)
+    rejected = spark.createDataFrame(
+        [(dt.date(2024, 3, 19), "bookings/bookings/2024-03-19.csv", n, n, "slots", "bad", "x")
+         for n in (2, 5)],
+        "landing_date DATE, source_file STRING, line INT, last_line INT, reason_code STRING, "
+        "reason STRING, raw STRING",
+    )  # fmt: skip
+    warehouse = (tmp_path / "data" / "warehouse").as_uri()
+    write_quarantine(rejected, warehouse, "bookings", ["2024-03-19"], TableOptions())
+    _, rows, out = _status(tmp_path, capsys)
+    assert "quarantined" in out.splitlines()[0] or "quarantined" in out, out
+    assert rows["labs/source/bookings"].split()[-1] == "2", out
+    assert rows["labs/source/members"].split()[-1] == "0", out
+    assert rows["labs/reports/revenue_per_facility"].split()[-1] == "-", out

@@ -2,8 +2,8 @@
 (landing files too, on the source assets), and the failing checks; and whether all is well.
 
 ``collect_status`` reads the instance and the landing area; ``render`` and ``exit_code`` are pure.
-Quarantined rows are not counted here yet: ``quarantined`` (asset -> rows quarantined in the days
-checked) is where the quarantine plugs in; without it the column is left out.
+``quarantined`` (asset -> landing rows quarantined in the recent days, ``cli/status.py`` reads
+them from the quarantine's manifests) adds a column; without it the column is left out.
 """
 
 import datetime as dt
@@ -61,7 +61,7 @@ def collect_status(
     lister: LandingLister | None,
     settings: Settings,
     now: dt.datetime,
-    quarantined: Callable[[str], int] | None = None,
+    quarantined: Callable[[str], int | None] | None = None,
 ) -> list[AssetStatus]:
     assets = sorted({t.asset for t in targets})
     rows = {a: AssetStatus(a, latest_written_day(instance, a, settings, now)) for a in assets}

@@ -12,10 +12,12 @@ import argparse
 import datetime as dt
 import os
 
+from ..constants import ASSET_GROUP_LABS, ASSET_PREFIX_SOURCE
 from ..settings import Settings
 from .parser import fail
 
 NAME = "status"
+SOURCE_PREFIX = f"{ASSET_GROUP_LABS}/{ASSET_PREFIX_SOURCE}/"
 HELP = "late days and failing checks per asset; exit 1 if any"
 
 
@@ -34,6 +36,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TIME",
         help="judge freshness at this time (ISO, UTC unless it says; default: now)",
     )
+
+
+def _quarantined_recently(settings: Settings, now: dt.datetime):  # noqa: ANN202
+    """asset -> landing rows quarantined in the freshness lookback's days before ``now`` (source
+    assets only; None for the others)."""
+    from ..landing.quarantine import quarantine_counts
+
+    days = [
+        (now.date() - dt.timedelta(days=back)).isoformat()
+        for back in range(1, settings.freshness_lookback_days + 1)
+    ]
+    counts = quarantine_counts(settings, days=days)
+
+    def of(asset: str) -> int | None:
+        table = asset.removeprefix(SOURCE_PREFIX)
+        if not asset.startswith(SOURCE_PREFIX) or table not in counts:
+            return None
+        return sum(counts[table].values())
+
+    return of
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,6 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             build_landing_lister(settings),
             settings,
             now,
+            quarantined=_quarantined_recently(settings, now),
         )
     print(render(rows, now))
     return exit_code(rows)
