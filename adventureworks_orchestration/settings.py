@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 StorageKind = Literal["local", "s3"]
+TableFormat = Literal["csv", "delta"]
+TABLE_FORMATS: tuple[TableFormat, ...] = ("csv", "delta")
 
 DEFAULT_PARTITIONS_START = "2024-01-01"
 
@@ -50,6 +52,11 @@ class Settings:
     storage_keep_replaced_minutes: float = 60.0
     storage_lease_seconds: float = 120.0
     storage_lease_wait_seconds: float = 600.0
+    # table format: CSV or Delta per asset (storage/delta_table.py, resources/delta_spark.py)
+    table_format: TableFormat = "csv"
+    delta_optimize_after_write: bool = False
+    delta_vacuum_after_write: bool = False
+    delta_vacuum_retain_hours: float = 168.0
 
     @property
     def landing_dir(self) -> Path:
@@ -113,7 +120,25 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         storage_keep_replaced_minutes=float(env.get("AWO_STORAGE_KEEP_REPLACED_MINUTES", "60")),
         storage_lease_seconds=float(env.get("AWO_STORAGE_LEASE_SECONDS", "120")),
         storage_lease_wait_seconds=float(env.get("AWO_STORAGE_LEASE_WAIT_SECONDS", "600")),
+        table_format=_table_format(env.get("AWO_TABLE_FORMAT", "csv")),
+        delta_optimize_after_write=_flag(env, "AWO_DELTA_OPTIMIZE_AFTER_WRITE"),
+        delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
+        delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),
     )
+
+
+def _table_format(value: str) -> TableFormat:
+    table_format = value.strip().lower()
+    if table_format not in TABLE_FORMATS:
+        raise ValueError(f"AWO_TABLE_FORMAT must be 'csv' or 'delta', got {value!r}")
+    return table_format  # type: ignore[return-value]
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value in ("true", "1", "yes")
 
 
 @cache
