@@ -23,12 +23,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         require_java()
     partitions_def = daily_partitions_def(settings.partitions_start)
     sample_job = build_sample_job()
+    assets = build_sample_assets(partitions_def, settings.table_format)
     return dg.Definitions(
-        assets=build_sample_assets(partitions_def),
+        assets=assets,
         jobs=[sample_job],
         schedules=build_schedules(sample_job, settings.partitions_start),
         sensors=[build_landing_sensor(sample_job, settings)],
-        resources=build_resources(settings),
+        resources=build_resources(settings, assets),
         executor=dg.in_process_executor,
         loggers={CONSOLE_LOGGER_KEY: run_console_logger},
     )
