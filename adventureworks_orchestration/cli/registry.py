@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import backfill, buckets, demo, generate, s3_server, ui
+from . import backfill, buckets, demo, generate, history, restore, s3_server, ui
 
-COMMANDS: tuple[ModuleType, ...] = (demo, generate, backfill, ui, buckets, s3_server)
+COMMANDS: tuple[ModuleType, ...] = (
+    demo,
+    generate,
+    backfill,
+    history,
+    restore,
+    ui,
+    buckets,
+    s3_server,
+)
