@@ -54,7 +54,6 @@ class Settings:
     storage_lease_wait_seconds: float = 600.0
     # table format: CSV or Delta per asset (storage/delta_table.py, resources/delta_spark.py)
     table_format: TableFormat = "csv"
-    delta_optimize_after_write: bool = False
     delta_vacuum_after_write: bool = False
     delta_vacuum_retain_hours: float = 168.0
 
@@ -121,7 +120,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         storage_lease_seconds=float(env.get("AWO_STORAGE_LEASE_SECONDS", "120")),
         storage_lease_wait_seconds=float(env.get("AWO_STORAGE_LEASE_WAIT_SECONDS", "600")),
         table_format=_table_format(env.get("AWO_TABLE_FORMAT", "csv")),
-        delta_optimize_after_write=_flag(env, "AWO_DELTA_OPTIMIZE_AFTER_WRITE"),
         delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
         delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),
     )

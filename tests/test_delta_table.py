@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from adventureworks_orchestration.storage.delta_table import DeltaDayTable
+from adventureworks_orchestration.storage.delta_table import DeltaDayTable, DeltaOptions
 from adventureworks_orchestration.storage.errors import (
     PartitionedTableError,
     SchemaChangeError,
@@ -242,3 +242,45 @@ def test_a_folder_of_the_other_format_is_refused(spark, root):
 def test_reading_a_table_never_written_says_so(table):
     with pytest.raises(PartitionedTableError, match="no stored days"):
         table.read()
+
+
+def test_every_written_day_is_one_file_so_optimize_finds_nothing_to_compact(spark, table, root):
+    days = [f"2024-03-{d:02d}" for d in range(1, 21)]
+    scattered = rows_for(spark, days, per_day=8).repartition(8)  # each day in every partition
+
+    result = table.write(scattered, days)
+
+    per_day = [name.split("/")[0] for name in data_files(root)]
+    assert sorted(per_day) == [f"day={day}" for day in days] and result.files_added == 20
+    compaction = (
+        table._delta()
+        .optimize()
+        .where(f"day >= '{days[0]}' AND day <= '{days[-1]}'")
+        .executeCompaction()
+        .first()["metrics"]
+    )
+    assert (compaction["numFilesAdded"], compaction["numFilesRemoved"]) == (0, 0)
+
+
+def test_vacuum_runs_after_a_write_only_when_configured(spark, root):
+    keep = DeltaDayTable(spark, f"{root.root_uri}/labs/keep", "day")
+    keep.write(rows_for(spark, DAYS), DAYS)
+    keep.write(rows_for(spark, DAYS, tag="v2"), DAYS)
+    assert labels(keep, version=1)["2024-03-01"][0].startswith("v1"), "default: no VACUUM"
+
+    options = DeltaOptions(vacuum_after_write=True, vacuum_retain_hours=0)
+    swept = DeltaDayTable(spark, f"{root.root_uri}/labs/swept", "day", options=options)
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    try:
+        swept.write(rows_for(spark, DAYS), DAYS)
+        swept.write(rows_for(spark, DAYS, tag="v2"), DAYS)
+    finally:
+        spark.conf.unset("spark.databricks.delta.retentionDurationCheck.enabled")
+
+    def parquet(table: str) -> int:
+        return sum(name.endswith(".parquet") for name in root.checksums(table))
+
+    assert (parquet("labs/keep"), parquet("labs/swept")) == (2 * len(DAYS), len(DAYS))
+    assert {n.split("-")[0] for names in labels(swept).values() for n in names} == {"v2"}
+    with pytest.raises(Exception, match="(?i)not.*found|does not exist|FileNotFound"):
+        swept.read(version=1).collect()  # the replaced files are gone: no time travel to them

@@ -1,4 +1,4 @@
-"""The versions of an asset's Delta table, newest first: when, what (write, restore, OPTIMIZE),
+"""The versions of an asset's Delta table, newest first: when, what (write, restore, VACUUM),
 which Dagster run, which days, how many rows and files. The version numbers are what
 'awo restore ASSET --version N' takes."""
 

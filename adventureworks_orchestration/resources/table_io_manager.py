@@ -46,7 +46,6 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
     keep_replaced_minutes: float = 60.0
     lease_seconds: float = 120.0
     lease_wait_seconds: float = 600.0
-    delta_optimize_after_write: bool = False
     delta_vacuum_after_write: bool = False
     delta_vacuum_retain_hours: float = 168.0
 
@@ -83,7 +82,6 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
                 lease_wait_seconds=self.lease_wait_seconds,
             ),
             delta_options=DeltaOptions(
-                optimize_after_write=self.delta_optimize_after_write,
                 vacuum_after_write=self.delta_vacuum_after_write,
                 vacuum_retain_hours=self.delta_vacuum_retain_hours,
                 lease_seconds=self.lease_seconds,

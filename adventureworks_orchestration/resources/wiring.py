@@ -33,7 +33,6 @@ def build_resources(
         "keep_replaced_minutes": settings.storage_keep_replaced_minutes,
         "lease_seconds": settings.storage_lease_seconds,
         "lease_wait_seconds": settings.storage_lease_wait_seconds,
-        "delta_optimize_after_write": settings.delta_optimize_after_write,
         "delta_vacuum_after_write": settings.delta_vacuum_after_write,
         "delta_vacuum_retain_hours": settings.delta_vacuum_retain_hours,
     }

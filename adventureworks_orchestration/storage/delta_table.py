@@ -13,7 +13,9 @@ Writing a range of days
 3. ONE Spark job overwrites with ``replaceWhere`` covering exactly the days of the range. Delta
    fails the whole job, before its commit, if a row has a day outside them or none (reported with
    ``day_counts``' message); rows per day come from the same job (``DayCounter``). New columns are
-   added (older days read them as null); a column whose type changes is refused.
+   added (older days read them as null); a column whose type changes is refused. Rows are shuffled
+   by day, so every written day is ONE file: what OPTIMIZE would make of the days a backfill
+   touched, without a second pass or a second version.
 4. Delta commits by writing ONE new file in ``_delta_log``: until then readers see the previous
    version, after it every day of the range is wholly new and every other day untouched. A
    failure or ``kill -9`` before the commit leaves Parquet files that no version names (never
@@ -28,7 +30,7 @@ Writers: on a local folder Delta's log store commits with a rename that fails if
 exists, so concurrent writers from separate processes are safe: writes of different days both
 commit, writes of the same days fail one with ``ConcurrentWriteError``. On S3 Delta's
 ``S3SingleDriverLogStore`` only serializes writers inside one JVM (multi-cluster writes need the
-DynamoDB log store), so every commit on S3 (write, restore, OPTIMIZE, VACUUM) holds the same write
+DynamoDB log store), so every commit on S3 (write, restore, VACUUM) holds the same write
 lease as the CSV format: writers from separate processes, in Dagster or not, take turns.
 """
 
@@ -67,9 +69,8 @@ USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 
 @dataclass(frozen=True)
 class DeltaOptions:
-    """Maintenance after each write (both off by default) and the S3 write lease."""
+    """VACUUM after each write (off by default: see ``vacuum``) and the S3 write lease."""
 
-    optimize_after_write: bool = False
     vacuum_after_write: bool = False
     vacuum_retain_hours: float = 168.0
     lease_seconds: float = 120
@@ -81,7 +82,6 @@ class DeltaWriteResult(WriteResult):
     files_added: int = 0
     files_removed: int = 0
     skipped: bool = False
-    optimized_version: int | None = None
 
     def delta_metadata(self) -> dict[str, object]:
         metadata: dict[str, object] = {
@@ -93,8 +93,6 @@ class DeltaWriteResult(WriteResult):
             metadata["delta_write_skipped"] = (
                 f"already committed as version {self.version} by an earlier attempt of this run"
             )
-        if self.optimized_version is not None:
-            metadata["delta_optimized_version"] = self.optimized_version
         return metadata
 
 
@@ -213,7 +211,6 @@ class DeltaDayTable:
             if commit is None:
                 return self._skipped(days, txn_app_id, write_id, started)
             rows_per_day = counter.rows_per_day(self.name, self.partition_column)
-            optimized = self._optimize(days) if self.options.optimize_after_write else None
             if self.options.vacuum_after_write:
                 self._vacuum(self.options.vacuum_retain_hours)
         metrics = commit["metrics"]
@@ -226,7 +223,6 @@ class DeltaDayTable:
             write_id=write_id,
             files_added=int(metrics.get("numFiles", 0)),
             files_removed=int(metrics.get("numRemovedFiles", 0)),
-            optimized_version=optimized,
         )
 
     def _create_if_missing(self, schema: StructType) -> None:
@@ -369,16 +365,6 @@ class DeltaDayTable:
                 f"{self.name} has no version committed before {before.isoformat()}"
             )
         return max(v.version for v in earlier)
-
-    def optimize(self, days: Sequence[str]) -> int:
-        """Compact the files of ``days`` (OPTIMIZE ... WHERE); returns the table version after."""
-        with self._exclusive(new_write_id(), None):
-            return self._optimize(days)
-
-    def _optimize(self, days: Sequence[str]) -> int:
-        predicate = _days_predicate(self.partition_column, sorted(set(days)))
-        self._delta().optimize().where(predicate).executeCompaction()
-        return self.version()
 
     def vacuum(self, retain_hours: float) -> None:
         """Delete files no version younger than ``retain_hours`` needs (restores and time travel
