@@ -38,20 +38,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
-from .day_counts import DayCounter, outside_days_error
-from .errors import ConcurrentWriteError, PartitionedTableError, SchemaChangeError, StorageError
+from .day_counts import DayCounter
+from .delta_errors import first_line, restore_error, translate
+from .delta_history import TableVersion, operation_note, parse_note, table_version, write_note
+from .errors import PartitionedTableError, StorageError
 from .layout import day_folder, new_write_id
 from .lease import WriteLease
 from .object_store import ObjectStore, object_store_for
@@ -60,7 +60,6 @@ from .s3 import s3_settings_from_session
 
 log = logging.getLogger(__name__)
 
-WRITER = "adventureworks-orchestration"
 # Commits after the write in which to look for it (the lease or the Dagster pool keeps other
 # writers out; this only bounds the search in a pathological case).
 HISTORY_SEARCH = 100
@@ -94,24 +93,6 @@ class DeltaWriteResult(WriteResult):
                 f"already committed as version {self.version} by an earlier attempt of this run"
             )
         return metadata
-
-
-@dataclass(frozen=True)
-class TableVersion:
-    """One entry of a table's history, as ``awo history`` shows it."""
-
-    version: int
-    timestamp: dt.datetime
-    operation: str
-    run_id: str | None
-    first_day: str | None
-    last_day: str | None
-    days: int | None
-    rows: int | None
-    files_added: int | None
-    files_removed: int | None
-    restored_version: int | None
-    note: str | None
 
 
 @dataclass(frozen=True)
@@ -199,7 +180,7 @@ class DeltaDayTable:
                 .partitionBy(self.partition_column)
                 .option("replaceWhere", _days_predicate(self.partition_column, days))
                 .option("mergeSchema", "true")
-                .option("userMetadata", _user_metadata(write_id, run_id, txn_app_id, days))
+                .option("userMetadata", write_note(write_id, run_id, txn_app_id, days))
             )
             if txn_app_id:
                 writer = writer.option("txnAppId", txn_app_id).option("txnVersion", "0")
@@ -238,7 +219,7 @@ class DeltaDayTable:
                 .write.format("delta")
                 .mode("append")
                 .partitionBy(self.partition_column)
-                .option("userMetadata", json.dumps({"writer": WRITER, "operation": "create"}))
+                .option("userMetadata", operation_note("create"))
                 .save(self.root)
             )
         except Exception as exc:
@@ -275,7 +256,7 @@ class DeltaDayTable:
         """The newest of the last ``HISTORY_SEARCH`` commits whose metadata has ``field=value``."""
         for limit in (1, HISTORY_SEARCH):
             for row in self._delta().history(limit).collect():
-                meta = _parse_user_metadata(row["userMetadata"])
+                meta = parse_note(row["userMetadata"])
                 if meta.get(field) == value:
                     return {"version": row["version"], "metrics": row["operationMetrics"] or {}}
         return None
@@ -328,7 +309,7 @@ class DeltaDayTable:
                 "userMetadata",
             )
         )
-        return [_table_version(row) for row in frame.collect()]
+        return [table_version(row) for row in frame.collect()]
 
     def version(self) -> int:
         return self.history(1)[0].version
@@ -343,12 +324,12 @@ class DeltaDayTable:
         if before is not None:
             version = self._version_before(before)
         assert version is not None
-        note = json.dumps({"writer": WRITER, "operation": "restore", "to_version": version})
+        note = operation_note("restore", to_version=version)
         with self._exclusive(new_write_id(), None), self._user_metadata(note):
             try:
                 metrics = self._delta().restoreToVersion(version).collect()[0].asDict()
             except Exception as exc:
-                raise self._restore_error(exc, version) from None
+                raise restore_error(exc, self.name, version) from None
         return RestoreResult(
             restored_version=version,
             version=self.version(),
@@ -376,7 +357,7 @@ class DeltaDayTable:
         try:
             self._delta().vacuum(retain_hours)
         except Exception as exc:
-            raise StorageError(f"VACUUM of {self.name} refused: {_first_line(exc)}") from None
+            raise StorageError(f"VACUUM of {self.name} refused: {first_line(exc)}") from None
 
     # -------------------------------------------------------------------------------- helpers
 
@@ -400,6 +381,9 @@ class DeltaDayTable:
         finally:
             lease.release()
 
+    def _translated(self, exc: Exception, days: Sequence[str]) -> Exception:
+        return translate(exc, self.name, self.root, self.partition_column, days)
+
     @contextlib.contextmanager
     def _user_metadata(self, text: str) -> Iterator[None]:
         """Delta's RESTORE takes no options: its commit note comes from the session conf."""
@@ -408,51 +392,6 @@ class DeltaDayTable:
             yield
         finally:
             self.spark.conf.unset(USER_METADATA_CONF)
-
-    def _translated(self, exc: Exception, days: Sequence[str]) -> Exception:
-        """Delta's refusals as one sentence naming the table; anything else unchanged."""
-        text = str(exc)
-        missing_root = "PATH_NOT_FOUND" in text and urlparse(self.root).path in text
-        if missing_root or "DELTA_MISSING_DELTA_TABLE" in text or "is not a Delta table" in text:
-            return PartitionedTableError(f"{self.name} has no stored days; materialize it first")
-        if "DELTA_REPLACE_WHERE_MISMATCH" in text:
-            return outside_days_error(
-                self.name, self.partition_column, days, _refused_row(text, self.partition_column)
-            )
-        if re.search(_CONFLICT, text):
-            return ConcurrentWriteError(
-                f"{self.name}: another writer committed to the same days (or changed the "
-                "table's columns) while this write ran, so Delta refused this commit "
-                f"({_first_line(exc)}); nothing of this write is visible. Run it again."
-            )
-        if re.search(r"DELTA_FAILED_TO_MERGE_FIELDS|SCHEMA_MISMATCH|INCOMPATIBLE_DATATYPE", text):
-            return SchemaChangeError(
-                f"{self.name}: the new rows' columns do not fit the stored table "
-                f"({_first_line(exc)}); nothing was written. Keep each column's type, or write "
-                "the asset to a new table."
-            )
-        if "DELTA_PARTITION" in text or "partition columns" in text.lower():
-            return PartitionedTableError(
-                f"{self.name}: the stored Delta table is partitioned differently from "
-                f"{self.partition_column!r} ({_first_line(exc)})"
-            )
-        return exc
-
-    def _restore_error(self, exc: Exception, version: int) -> Exception:
-        text = str(exc)
-        if "FileNotFound" in text or "DELTA_FILE_NOT_FOUND" in text or "missing" in text.lower():
-            return StorageError(
-                f"cannot restore {self.name} to version {version}: some of its data files were "
-                "deleted by VACUUM (files older than the retention period are gone; see "
-                f"AWO_DELTA_VACUUM_RETAIN_HOURS). Detail: {_first_line(exc)}"
-            )
-        return StorageError(f"cannot restore {self.name} to version {version}: {_first_line(exc)}")
-
-
-_CONFLICT = (
-    r"Concurrent\w*Exception|MetadataChangedException|ProtocolChangedException|"
-    r"DELTA_CONCURRENT_|DELTA_METADATA_CHANGED|DELTA_PROTOCOL_CHANGED"
-)
 
 
 def _days_predicate(column: str, days: Sequence[str]) -> str:
@@ -464,84 +403,9 @@ def _days_predicate(column: str, days: Sequence[str]) -> str:
     return f"{quoted} IN ({', '.join(f'DATE{day!r}' for day in days)})"
 
 
-def _user_metadata(
-    write_id: str, run_id: str | None, txn_app_id: str | None, days: Sequence[str]
-) -> str:
-    return json.dumps(
-        {
-            "writer": WRITER,
-            "write_id": write_id,
-            "run_id": run_id,
-            "txn_app_id": txn_app_id,
-            "first_day": days[0],
-            "last_day": days[-1],
-            "days": len(days),
-        }
-    )
-
-
-def _parse_user_metadata(text: str | None) -> dict:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _table_version(row) -> TableVersion:  # noqa: ANN001 - a Row of DeltaTable.history()
-    meta = _parse_user_metadata(row["userMetadata"])
-    metrics = row["operationMetrics"] or {}
-    params = row["operationParameters"] or {}
-    operation = row["operation"]
-    restored = params.get("version") if operation == "RESTORE" else None
-
-    def metric(*names: str) -> int | None:
-        for name in names:
-            if name in metrics:
-                return int(metrics[name])
-        return None
-
-    return TableVersion(
-        version=row["version"],
-        timestamp=dt.datetime.fromtimestamp(row["millis"] / 1000, dt.UTC),
-        operation=operation,
-        run_id=meta.get("run_id"),
-        first_day=meta.get("first_day"),
-        last_day=meta.get("last_day"),
-        days=meta.get("days"),
-        rows=metric("numOutputRows"),
-        files_added=metric("numFiles", "numAddedFiles", "numRestoredFiles"),
-        files_removed=metric("numRemovedFiles", "numDeletedFiles"),
-        restored_version=int(restored) if restored not in (None, "") else None,
-        note=None if meta or not row["userMetadata"] else row["userMetadata"],
-    )
-
-
-def _refused_row(text: str, column: str) -> str:
-    """'a row dated 2024-03-05' from Delta's constraint message (which shows a date as the number
-    of days since 1970-01-01), or 'a row without a day'."""
-    match = re.search(rf"-\s*{re.escape(column)}\s*:\s*(\S+)", text)
-    if not match:
-        return "Delta refused the rows (see the Spark log)"
-    value = match.group(1)
-    if value == "null":
-        return "a row without a day"
-    if value.lstrip("-").isdigit():
-        value = (dt.date(1970, 1, 1) + dt.timedelta(days=int(value))).isoformat()
-    return f"a row dated {value}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 __all__ = [
     "DeltaDayTable",
     "DeltaOptions",
     "DeltaWriteResult",
     "RestoreResult",
-    "TableVersion",
 ]
