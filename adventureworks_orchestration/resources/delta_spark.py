@@ -17,7 +17,8 @@ Two facts decide the coordinates and the exclusions:
 - Delta's POM pulls libraries Spark already ships in older versions (Jackson 2.13, Hadoop client
   3.4.2, Parquet 1.16, Log4j, SLF4J...). On the driver's class path they would come BEFORE Spark's
   own jars and shadow them, so the resolution excludes every artifact that ``pyspark/jars``
-  already holds (``SPARK_BUNDLED``; commons-logging's classes come with Spark's jcl-over-slf4j);
+  already holds (``SPARK_BUNDLED``; the classes of commons-logging and of RoaringBitmap's
+  ``shims`` are inside Spark's jcl-over-slf4j and RoaringBitmap 1.x);
   Spark's versions are the ones Delta runs with anyway, as Spark's class loader asks its own
   jars first for jars added as packages.
 """
