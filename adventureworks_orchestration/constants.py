@@ -19,3 +19,21 @@ LANDING_SENSOR_NAME = "landing_files_sensor"
 # Dagster concurrency pools: one per stored asset (one per step for the source multi_asset), each
 # limited to one slot by the instance config (dagster_home.py, deploy/dagster.yaml).
 WRITE_POOL_PREFIX = "awo-write"
+
+# Provenance a source materialization records per day: which landing file built it.
+LANDING_FILE_METADATA_KEY = "landing_file"
+LANDING_SIZE_METADATA_KEY = "landing_size"
+LANDING_ETAG_METADATA_KEY = "landing_etag"
+
+# Tags on the runs the landing sensor requests, and the check that reports days it gave up on.
+LANDING_TRIGGER_TAG = "awo/trigger"  # value "landing"
+LANDING_REQUEST_TAG = "awo/landing_request"  # the run key; Dagster's retries of a run keep it
+LANDING_ATTEMPT_TAG = "awo/landing_attempt"
+LANDING_FINAL_ATTEMPT_TAG = "awo/landing_final_attempt"  # "true" on the last attempt
+LANDING_INGESTION_CHECK_NAME = "landing_ingestion"
+
+# Dagster's own run tags for a partition and a partition range (the names are Dagster's public
+# behaviour: the UI, `dg launch --partition-range` and sensors set them).
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"

@@ -18,6 +18,10 @@ MARKER = "# written by awo (adventureworks_orchestration/dagster_home.py); edit 
 # the same asset queue behind each other while runs on different assets still run side by side.
 EMBEDDED_INSTANCE_CONFIG: dict = {
     "concurrency": {"pools": {"default_limit": 1, "granularity": "op"}},
+    # A run whose worker died (out of memory, killed, lost) is re-executed from the failure by the
+    # daemon; a step that fails is not (its RetryPolicy covers transient storage errors, and the
+    # landing sensor re-requests a day whose run failed, a bounded number of times).
+    "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
 }
 
 # Laptop console: runs that name no logger (`dg launch`, the UI, sensors) print at INFO, so a
@@ -48,4 +52,23 @@ def ensure_dagster_home(folder: Path) -> Path:
     merged = {**instance_config(), **current}
     if not text.strip() or merged != current:
         config.write_text(MARKER + "\n" + yaml.safe_dump(merged, sort_keys=False))
+    if not (folder / "history" / "runs.db").exists():
+        create_databases(folder)
     return folder
+
+
+def create_databases(folder: Path) -> None:
+    """Create the home's SQLite databases now, from one process.
+
+    Dagster creates each on first use; two processes doing that at the same moment (two
+    ``dg launch``, or a launch while the UI starts) both stamp the schema version, and Dagster then
+    refuses the database ("more than one head"). Seen in this project's tests.
+    """
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(folder)) as instance:
+        instance.get_run_records(limit=1)
+        instance.all_instigator_state()
+        instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1
+        )

@@ -7,6 +7,7 @@ import warnings
 import dagster as dg
 
 from .assets.sample import build_sample_assets
+from .checks.landing_ingestion import build_landing_ingestion_check
 from .jobs import build_sample_job
 from .partitions import daily_partitions_def
 from .resources.java import require_java
@@ -26,6 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     assets = build_sample_assets(partitions_def, settings.table_format)
     return dg.Definitions(
         assets=assets,
+        asset_checks=[build_landing_ingestion_check()],
         jobs=[sample_job],
         schedules=build_schedules(sample_job, settings.partitions_start),
         sensors=[build_landing_sensor(sample_job, settings)],

@@ -12,6 +12,7 @@ import dagster as dg
 
 from .constants import DAILY_SCHEDULE_NAME, FIVE_MINUTE_SCHEDULE_NAME
 from .partitions.daily import latest_complete_day
+from .runs_in_flight import runs_in_flight_for_day
 
 
 def build_schedules(
@@ -28,6 +29,9 @@ def build_schedules(
         day = latest_complete_day(context.scheduled_execution_time, start_date)
         if day is None:
             return dg.SkipReason("no complete day yet since the partitions' start date")
+        busy = runs_in_flight_for_day(context.instance, day)
+        if busy:
+            return dg.SkipReason(f"{day} is already being materialized by run {busy[0]}")
         return dg.RunRequest(partition_key=day, tags={"awo/trigger": FIVE_MINUTE_SCHEDULE_NAME})
 
     daily = dg.build_schedule_from_partitioned_job(

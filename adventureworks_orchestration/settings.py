@@ -52,6 +52,11 @@ class Settings:
     storage_keep_replaced_minutes: float = 60.0
     storage_lease_seconds: float = 120.0
     storage_lease_wait_seconds: float = 600.0
+    # landing sensor: exactly-once ingestion (issue 8)
+    sensor_reconcile_hours: float = 24.0
+    sensor_max_days_per_run: int = 31
+    sensor_max_attempts: int = 3
+    sensor_retry_backoff_seconds: int = 120
     # table format: CSV or Delta per asset (storage/delta_table.py, resources/delta_spark.py)
     table_format: TableFormat = "csv"
     delta_vacuum_after_write: bool = False
@@ -119,6 +124,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         storage_keep_replaced_minutes=float(env.get("AWO_STORAGE_KEEP_REPLACED_MINUTES", "60")),
         storage_lease_seconds=float(env.get("AWO_STORAGE_LEASE_SECONDS", "120")),
         storage_lease_wait_seconds=float(env.get("AWO_STORAGE_LEASE_WAIT_SECONDS", "600")),
+        sensor_reconcile_hours=float(env.get("AWO_SENSOR_RECONCILE_HOURS", "24")),
+        sensor_max_days_per_run=int(env.get("AWO_SENSOR_MAX_DAYS_PER_RUN", "31")),
+        sensor_max_attempts=int(env.get("AWO_SENSOR_MAX_ATTEMPTS", "3")),
+        sensor_retry_backoff_seconds=int(env.get("AWO_SENSOR_RETRY_BACKOFF_SECONDS", "120")),
         table_format=_table_format(env.get("AWO_TABLE_FORMAT", "csv")),
         delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
         delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),

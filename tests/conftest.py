@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
+from adventureworks_orchestration.landing.paths import LANDING_TABLES
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.settings import S3Settings, Settings
@@ -137,11 +138,14 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 def write_landing(
-    settings: Settings, days: list[str], bookings_per_day: int = TEST_BOOKINGS_PER_DAY
+    settings: Settings,
+    days: list[str],
+    bookings_per_day: int = TEST_BOOKINGS_PER_DAY,
+    tables: Iterable[str] = LANDING_TABLES,
 ):
-    """Sample landing files for ``days`` wherever ``settings`` say landing is."""
+    """Sample landing files for ``days`` (of ``tables``) wherever ``settings`` say landing is."""
     config = GeneratorConfig(bookings_per_day=bookings_per_day)
     if settings.uses_s3:
         sink = S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket)
-        return LandingWriter(sink).write(days, config)
-    return LandingWriter.local(settings.landing_dir).write(days, config)
+        return LandingWriter(sink).write(days, config, tables)
+    return LandingWriter.local(settings.landing_dir).write(days, config, tables)

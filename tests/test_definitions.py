@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
-import sys
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -19,9 +18,9 @@ from adventureworks_orchestration.constants import (
     SAMPLE_JOB_NAME,
     SPARK_RESOURCE_KEY,
 )
-from adventureworks_orchestration.dagster_home import ensure_dagster_home
 from adventureworks_orchestration.definitions import build_definitions
 
+from .cli_helpers import bin_path, cli_env
 from .conftest import TEST_START, write_landing
 from .pipeline_helpers import ALL_ASSETS
 
@@ -112,27 +111,52 @@ def test_five_minute_schedule_skips_before_the_first_complete_day(defs, instance
     assert "no complete day" in result.skip_message
 
 
-def _cli_env(settings, **extra: str) -> dict[str, str]:
-    home = ensure_dagster_home(settings.data_dir / "dagster_home")
-    env = {
-        **os.environ,
-        "AWO_DATA_DIR": str(settings.data_dir),
-        "AWO_PARTITIONS_START": settings.partitions_start,
-        "DAGSTER_HOME": str(home),
-    }
-    env.update(extra)
-    return env
+@pytest.mark.parametrize(
+    ("tags", "status", "skips"),
+    [
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.STARTED, True),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.STARTING, True),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.NOT_STARTED, True),
+        (
+            {
+                "dagster/asset_partition_range_start": "2024-02-01",
+                "dagster/asset_partition_range_end": "2024-03-04",
+            },
+            dg.DagsterRunStatus.STARTED,
+            True,
+        ),
+        ({"dagster/partition": "2024-03-04"}, dg.DagsterRunStatus.SUCCESS, False),
+        ({"dagster/partition": "2024-03-03"}, dg.DagsterRunStatus.STARTED, False),
+    ],
+    ids=["running", "starting", "not-started", "range-run", "finished", "other-day"],
+)
+def test_five_minute_schedule_does_not_stack_on_a_run_in_flight_for_its_day(
+    defs, instance, tags, status, skips
+):
+    """The daily schedule, the sensor or a UI backfill may already be doing that day."""
+    run = instance.add_run(
+        dg.DagsterRun(job_name=SAMPLE_JOB_NAME, run_id=str(uuid.uuid4()), tags=tags, status=status)
+    )
+    schedule = defs.get_schedule_def(FIVE_MINUTE_SCHEDULE_NAME)
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=dt.datetime(2024, 3, 5, 1, 0, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
+    )
 
+    result = schedule.evaluate_tick(context)
 
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
+    if skips:
+        assert not result.run_requests and run.run_id in result.skip_message
+    else:
+        assert [request.partition_key for request in result.run_requests] == ["2024-03-04"]
 
 
 def test_dagster_definitions_validate(settings):
     completed = subprocess.run(
-        [_bin("dagster"), "definitions", "validate"],
+        [bin_path("dagster"), "definitions", "validate"],
         cwd=PROJECT_ROOT,
-        env=_cli_env(settings),
+        env=cli_env(settings),
         capture_output=True,
         text=True,
         timeout=300,
@@ -147,7 +171,7 @@ def test_dg_launch_partition_range_is_one_run(settings):
 
     completed = subprocess.run(
         [
-            _bin("dg"),
+            bin_path("dg"),
             "launch",
             "--assets",
             "group:labs",
@@ -155,7 +179,7 @@ def test_dg_launch_partition_range_is_one_run(settings):
             "2024-03-01...2024-03-03",
         ],
         cwd=PROJECT_ROOT,
-        env=_cli_env(settings),
+        env=cli_env(settings),
         capture_output=True,
         text=True,
         timeout=600,

@@ -63,3 +63,11 @@ def test_the_embedded_instance_prints_info_not_a_debug_line_per_day(tmp_path):
 
     with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path))) as instance:
         assert instance.python_log_level == "INFO"
+
+
+def test_a_new_home_has_its_databases_before_any_process_starts_on_it(tmp_path):
+    """Two processes creating the SQLite databases at once corrupt their schema version."""
+    home = ensure_dagster_home(tmp_path / "fresh")
+
+    for database in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db"):
+        assert (home / database).exists(), database

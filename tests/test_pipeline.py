@@ -181,6 +181,8 @@ def test_bad_landing_file_fails_naming_the_file(
     failure = _failure_message(result)
     assert f"{table}/2024-03-02.csv" in failure
     assert reason in failure.lower()
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert not retried, "a bad file fails the same way every time: no retry"
     assert not day_folders(warehouse, f"labs/source/{table}"), "nothing published"
 
 
@@ -195,3 +197,34 @@ def _causes(error):
     while error.cause is not None:
         error = error.cause
         yield error
+
+
+def test_a_bad_row_in_one_table_publishes_no_table_of_the_run(
+    settings, instance, landed, landing, warehouse
+):
+    """members is read last; bookings and facilities must not be published before it fails."""
+    bad = landing_file_path("members", "2024-03-02")
+    lines = landing.read_text(bad).splitlines()
+    lines[5] = "not-an-id" + lines[5][lines[5].index(",") :]
+    landing.write_text(bad, "\n".join(lines) + "\n")
+
+    result = materialize_range(settings, instance, DAYS[0], DAYS[-1], raise_on_error=False)
+
+    assert not result.success
+    assert "members/2024-03-02.csv" in _failure_message(result)
+    for table in ("bookings", "facilities", "members"):
+        assert not day_folders(warehouse, f"labs/source/{table}"), f"{table} was published"
+    assert not result.get_asset_materialization_events()
+
+
+def test_a_header_only_bookings_file_is_a_day_without_bookings(settings, instance, landed, landing):
+    """The sensor starts single-day runs: a day with no bookings must just work."""
+    header = landing.read_text(landing_file_path("bookings", "2024-03-02")).splitlines()[0]
+    landing.write_text(landing_file_path("bookings", "2024-03-02"), header + "\n")
+
+    result = materialize_range(settings, instance, "2024-03-02", "2024-03-02")
+
+    assert result.success
+    assert materialized_rows(result, "labs/source/bookings") == {"2024-03-02": 0}
+    assert materialized_rows(result, "labs/reports/revenue_per_facility") == {"2024-03-02": 0}
+    assert materialized_rows(result, "labs/transformed/members")["2024-03-02"] > 0

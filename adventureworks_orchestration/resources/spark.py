@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import SparkSession
 
+from ..dead_runs import fail_dead_local_runs, record_worker
 from ..settings import Settings
 from ..storage.s3 import ObjectStoreError, check_buckets, s3_settings_from_spark_config
 from .delta_spark import with_delta
@@ -116,6 +117,7 @@ class SparkResource(PySparkResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
+        _account_for_run_workers(context)
         if self.spark_config.get("spark.master", "").startswith("local"):
             # Without it Spark picks the first non-loopback interface for some of its services.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -134,6 +136,19 @@ class SparkResource(PySparkResource):
                 self._spark_session.sparkContext, self.spark_config, seconds
             )
             context.log.info(message)
+
+
+def _account_for_run_workers(context: dg.InitResourceContext) -> None:
+    """Say which process runs this run, and fail runs whose process died (``dead_runs``)."""
+    run = context.run
+    if context.instance is None or run is None:
+        return
+    record_worker(context.instance, run.run_id)
+    for run_id in fail_dead_local_runs(context.instance):
+        context.log.warning(
+            f"run {run_id} was marked failed: its process on this machine is gone (killed?); "
+            "its concurrency-pool slots were freed"
+        )
 
 
 def build_spark_resource(settings: Settings, *, delta: bool | None = None) -> SparkResource:

@@ -68,5 +68,6 @@ def parsed(frame: DataFrame) -> DataFrame:
             description=f"cannot read {failure}. Nothing was published for any table of this "
             "run; fix or replace the file and run the days again.",
             metadata={"file": failure.path, "reason": failure.reason},
+            allow_retries=False,  # the same file fails the same way
         ) from None
     return kept

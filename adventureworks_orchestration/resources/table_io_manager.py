@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from ..settings import TableFormat
 from ..storage.delta_table import DeltaDayTable, DeltaOptions, DeltaWriteResult
-from ..storage.errors import StorageError
+from ..storage.errors import ConcurrentWriteError, LeaseLostError, StorageError, TableBusyError
 from ..storage.partitioned_table import TableOptions, WriteResult
 from ..storage.table_formats import DayTable, open_table
 from .delta_spark import session_has_delta
@@ -104,7 +104,7 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
             context.log.info(f"{asset}: writing {_span(days)} to {table.root} in one Spark job")
             result = _write(table, obj, days, context)
         except StorageError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise _failure(exc) from None
         except Exception as exc:
             failure = explain_file_failure(exc)
             if failure is None:
@@ -113,6 +113,7 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
                 description=f"{asset} was not written: cannot read {failure}. "
                 "Nothing was published; fix or remove the file and run again.",
                 metadata={"file": failure.path, "reason": failure.reason},
+                allow_retries=False,  # the same file fails the same way
             ) from None
         if isinstance(result, DeltaWriteResult) and result.skipped:
             context.log.info(
@@ -139,7 +140,7 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
             )
             return table.read(days)
         except StorageError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise _failure(exc) from None
 
 
 class LocalPartitionedTableIOManager(PartitionedTableIOManager):
@@ -174,6 +175,12 @@ def _write(table: DayTable, obj: DataFrame, days: list[str], context: dg.OutputC
     root_run_id = step_context.dagster_run.root_run_id if step_context else None
     app_id = TXN_APP_ID_PREFIX + (root_run_id or context.run_id)
     return table.write(obj, days, run_id=context.run_id, txn_app_id=app_id)
+
+
+def _failure(error: StorageError) -> dg.Failure:
+    """The step's failure: retried (the asset's RetryPolicy) only when waiting can help."""
+    transient = isinstance(error, TableBusyError | LeaseLostError | ConcurrentWriteError)
+    return dg.Failure(description=str(error), allow_retries=transient)
 
 
 def _metadata_value(metadata: object, key: str, default: str) -> str:

@@ -1,196 +1,138 @@
-"""What a landing-sensor tick decides, as plain functions: which files are there, which days they
-complete, which of those are new, and how they group into runs. No Dagster, no I/O of its own.
+"""What is in the landing area for a range of days: two ways to list it, one way to read a key.
 
-Why a tick costs O(new files), and why that is still correct:
+Keys are ``bookings/<table>/<YYYY-MM-DD>.csv``, so within a table's prefix key order is day order
+and a range of days is a range of keys. S3 can start a listing after a key (``StartAfter``) but has
+no end key; a listing is bounded by a narrower ``Prefix`` and by reading no further than needed:
 
-* Keys are ``bookings/<table>/<YYYY-MM-DD>.csv``: within a table's prefix, key order is day order.
-  The cursor keeps, per table, the newest day seen (``high``). A tick lists each table's prefix
-  with ``StartAfter = bookings/<table>/<high - lookback>``: one LIST request per table for the
-  last ``lookback`` days plus whatever is newer, however many older objects the prefix holds.
-* Late files: a file for an old day sorts *before* ``high``. It is found as long as its day is
-  within ``lookback`` days of the newest day seen (default 7, ``AWO_SENSOR_LOOKBACK_DAYS``). A
-  file later than that is, by construction, not listed: launch its day from the UI or
-  ``dg launch``, or reset the sensor's cursor, which lists from the partitions' start once.
-* Replaced files: the window is re-listed every tick and the cursor remembers each day's etag, so
-  a file replaced under the same key (new etag) makes its day new again.
-* Deleted cursor keys: ``StartAfter`` is a position in key order, not a key that must exist (the
-  built-in ``get_objects`` raises when its ``since_key`` was deleted); nothing here breaks.
-* Exactly once: a day is requested when its etags differ from what the cursor remembers AND from
-  what the source assets recorded when they last ingested it (their materialization metadata), so
-  neither a restart nor a cursor reset re-ingests a file; the ``run_key`` (a hash of the files)
-  makes a duplicate request harmless on top.
+* ``scan_window`` (every tick): per table ONE ListObjectsV2 request with
+  ``Prefix = bookings/<table>/<common prefix of the first and last day>`` (e.g. ``2024-0``),
+  ``StartAfter`` = the first day and ``MaxKeys`` = the days in the window, and it stops at the last
+  day's key. Keys outside the table's day names (``archive/...``, ``README.txt``) do not match the
+  prefix and are never listed; keys after the window come back only in place of missing days (at
+  most one per missing day); junk keys inside the window are listed (and reported once).
+  Cost: 3 requests per tick while the window has at most 1000 keys per table, whatever the
+  bucket holds.
+* ``scan_everything`` (the periodic reconciliation): one paged listing of the whole landing prefix
+  ``bookings/``: ceil(N / 1000) requests for N objects under it.
+
+No Dagster and no I/O besides the lister.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..landing.listing import LandingLister, LandingObject
-from ..landing.paths import LANDING_DATASET, LANDING_TABLES, parse_landing_path
+from ..landing.objects import MAX_PAGE_SIZE, LandingLister, LandingObject
+from ..landing.paths import LANDING_DATASET, LANDING_TABLES, landing_file_path, parse_landing_path
 from ..partitions.daily import parse_day
 
-DEFAULT_LOOKBACK_DAYS = 7
-
-
-@dataclass
-class TableCursor:
-    high: str | None = None
-    etags: dict[str, str] = field(default_factory=dict)  # day -> etag, days in the window only
-
-
-@dataclass
-class LandingCursor:
-    tables: dict[str, TableCursor] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "v": 1,
-                "tables": {t: {"high": c.high, "etags": c.etags} for t, c in self.tables.items()},
-            },
-            sort_keys=True,
-        )
-
-    @classmethod
-    def from_json(cls, text: str | None) -> LandingCursor:
-        if not text:
-            return cls()
-        data = json.loads(text)
-        return cls(
-            {
-                t: TableCursor(c.get("high"), dict(c.get("etags", {})))
-                for t, c in data["tables"].items()
-            }
-        )
+LANDING_PREFIX = f"{LANDING_DATASET}/"
 
 
 @dataclass(frozen=True)
-class PlannedRun:
-    first_day: str
-    last_day: str
-    files: tuple[LandingObject, ...]
+class Junk:
+    """A listed key that will never be ingested, and why (reported once, then remembered)."""
 
-    @property
-    def run_key(self) -> str:
-        """The same files with the same content always give the same key."""
-        digest = hashlib.sha256()
-        for item in sorted(self.files, key=lambda f: f.key):
-            digest.update(f"{item.key}@{item.etag}\n".encode())
-        return f"landing-{self.first_day}-{self.last_day}-{digest.hexdigest()[:16]}"
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.reason}"
 
 
 @dataclass
-class ScanResult:
-    files: dict[str, dict[str, LandingObject]]  # day -> table -> file
-    skipped: list[str]
-    incomplete: dict[str, list[str]]  # day -> missing tables
-    cursor: LandingCursor
+class Scan:
+    """The landing files of days ``first..last`` (``full``: the whole landing prefix was listed)."""
+
+    first: str
+    last: str
+    full: bool
+    files: dict[str, dict[str, LandingObject]] = field(default_factory=dict)  # day -> table ->
+    junk: list[Junk] = field(default_factory=list)
+    tables: tuple[str, ...] = LANDING_TABLES
+
+    def covers(self, day: str) -> bool:
+        return self.first <= day <= self.last
+
+    def complete(self) -> dict[str, dict[str, LandingObject]]:
+        return {day: found for day, found in self.files.items() if len(found) == len(self.tables)}
+
+    def incomplete(self) -> dict[str, list[str]]:
+        """Days with some files but not all: day -> the tables still missing."""
+        return {
+            day: sorted(set(self.tables) - set(found))
+            for day, found in self.files.items()
+            if len(found) < len(self.tables)
+        }
 
 
-def _is_ignored(name: str, size: int) -> bool:
-    return name.startswith(("_", ".")) or name.endswith(".tmp") or size == 0
+def is_ignored(key: str, size: int) -> bool:
+    """Hidden and temporary files and empty objects: an upload in progress, not a landing file."""
+    name = key.rsplit("/", 1)[-1]
+    return name.startswith(("_", ".")) or name.endswith(".tmp") or size == 0 or key.endswith("/")
 
 
-def scan_landing(
+def _take(scan: Scan, item: LandingObject, first_day: str, tables: Sequence[str]) -> None:
+    if is_ignored(item.key, item.size):
+        return
+    parsed = parse_landing_path(item.key)
+    if (
+        parsed is None
+        or parsed.table not in tables
+        or item.key != f"{LANDING_PREFIX}{parsed.table}/{parsed.day}.csv"
+    ):
+        scan.junk.append(Junk(item.key, "not a landing file name (<table>/<YYYY-MM-DD>.csv)"))
+    elif parsed.day < first_day:
+        scan.junk.append(Junk(item.key, f"day {parsed.day} is before the partitions' start"))
+    elif parsed.day <= scan.last:  # later days are not over yet: listed again when they are
+        scan.files.setdefault(parsed.day, {})[parsed.table] = item
+
+
+def scan_window(
     lister: LandingLister,
-    cursor: LandingCursor,
     first_day: str,
-    last_day: str,
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    lo: str,
+    hi: str,
     tables: Sequence[str] = LANDING_TABLES,
-) -> ScanResult:
-    """List each table from its window start; keep the files that follow the template."""
-    files: dict[str, dict[str, LandingObject]] = {}
-    skipped: list[str] = []
-    new_cursor = LandingCursor()
+) -> Scan:
+    """The landing files of days ``lo..hi``, one bounded listing per table (see module doc)."""
+    scan = Scan(first=lo, last=hi, full=False, tables=tuple(tables))
+    days = (parse_day(hi) - parse_day(lo)).days + 1
+    common = os.path.commonprefix([lo, hi])
     for table in tables:
-        previous = cursor.tables.get(table, TableCursor())
-        start_day = first_day
-        if previous.high:
-            window_start = parse_day(previous.high) - dt.timedelta(days=lookback_days)
-            start_day = max(first_day, window_start.isoformat())
-        prefix = f"{LANDING_DATASET}/{table}/"
-        high = previous.high
-        for item in lister.list_after(prefix, start_after=f"{prefix}{start_day}"):
-            name = item.key.rsplit("/", 1)[-1]
-            if _is_ignored(name, item.size):
-                continue
-            parsed = parse_landing_path(item.key)
-            if parsed is None or parsed.table != table:
-                skipped.append(f"{item.key}: not a landing file name (<table>/<YYYY-MM-DD>.csv)")
-                continue
-            if not first_day <= parsed.day <= last_day:
-                skipped.append(
-                    f"{item.key}: day {parsed.day} is outside the partitions "
-                    f"({first_day}..{last_day})"
-                )
-                continue
-            files.setdefault(parsed.day, {})[table] = item
-            high = max(high or parsed.day, parsed.day)
-        new_cursor.tables[table] = TableCursor(high=high, etags=dict(previous.etags))
-    incomplete = {
-        day: sorted(set(tables) - set(found))
-        for day, found in files.items()
-        if len(found) < len(tables)
-    }
-    return ScanResult(files=files, skipped=skipped, incomplete=incomplete, cursor=new_cursor)
+        table_prefix = f"{LANDING_PREFIX}{table}/"
+        last_key = landing_file_path(table, hi)
+        listing = lister.list_after(
+            table_prefix + common,
+            start_after=table_prefix + lo,
+            page_size=min(days, MAX_PAGE_SIZE),
+        )
+        for item in listing:
+            if item.key > last_key:
+                break
+            _take(scan, item, first_day, tables)
+            if item.key == last_key:
+                break
+    return scan
 
 
-def changed_days(
-    scan: ScanResult,
-    ingested_etags: Callable[[str, Sequence[str]], Mapping[str, str]],
-    tables: Sequence[str] = LANDING_TABLES,
-) -> list[str]:
-    """Complete days whose files differ from both the cursor's memory and the last ingestion.
-
-    ``ingested_etags(table, days)`` answers from the source assets' materialization metadata; it
-    is asked only about days the cursor does not already vouch for.
-    """
-    complete = sorted(day for day in scan.files if day not in scan.incomplete)
-    unknown = [
-        day
-        for day in complete
-        if any(scan.cursor.tables[t].etags.get(day) != scan.files[day][t].etag for t in tables)
-    ]
-    if not unknown:
-        return []
-    recorded = {table: ingested_etags(table, unknown) for table in tables}
-    return [
-        day
-        for day in unknown
-        if any(recorded[t].get(day) != scan.files[day][t].etag for t in tables)
-    ]
+def scan_everything(
+    lister: LandingLister, first_day: str, hi: str, tables: Sequence[str] = LANDING_TABLES
+) -> Scan:
+    """Every key under the landing prefix, in one paged listing (the reconciliation)."""
+    scan = Scan(first=first_day, last=hi, full=True, tables=tuple(tables))
+    for item in lister.list_after(LANDING_PREFIX, page_size=MAX_PAGE_SIZE):
+        _take(scan, item, first_day, tables)
+    return scan
 
 
-def plan_runs(days: Iterable[str], scan: ScanResult) -> list[PlannedRun]:
-    """One run per stretch of consecutive days, so a month of catch-up is one Spark run."""
-    runs: list[PlannedRun] = []
-    stretch: list[str] = []
-    for day in sorted(days):
-        if stretch and parse_day(day) - parse_day(stretch[-1]) != dt.timedelta(days=1):
-            runs.append(_planned(stretch, scan))
-            stretch = []
-        stretch.append(day)
-    if stretch:
-        runs.append(_planned(stretch, scan))
-    return runs
+def days_between(first: str, last: str) -> int:
+    """Days from ``first`` to ``last`` (negative when ``last`` is earlier)."""
+    return (parse_day(last) - parse_day(first)).days
 
 
-def _planned(days: list[str], scan: ScanResult) -> PlannedRun:
-    files = tuple(item for day in days for item in scan.files[day].values())
-    return PlannedRun(first_day=days[0], last_day=days[-1], files=files)
-
-
-def remember(cursor: LandingCursor, scan: ScanResult, days: Iterable[str], lookback: int) -> None:
-    """Record the etags of ``days`` (requested or verified) and forget days out of the window."""
-    for day in days:
-        for table, item in scan.files[day].items():
-            cursor.tables[table].etags[day] = item.etag
-    for table_cursor in cursor.tables.values():
-        if table_cursor.high:
-            oldest = (parse_day(table_cursor.high) - dt.timedelta(days=lookback)).isoformat()
-            table_cursor.etags = {d: e for d, e in table_cursor.etags.items() if d >= oldest}
+def shift(day: str, days: int) -> str:
+    return (parse_day(day) + dt.timedelta(days=days)).isoformat()

@@ -19,12 +19,12 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from ..processes import machine_identity, process_alive
 from .errors import LeaseLostError, TableBusyError
 from .layout import LEASE_KEY
 from .object_store import ObjectStore, PreconditionFailed
@@ -34,25 +34,6 @@ log = logging.getLogger(__name__)
 # Write ids whose writer is running in THIS process: a lease of this process naming any other
 # write id is left over from a finished write (its release call failed) and is abandoned.
 _ACTIVE_WRITES: set[str] = set()
-
-
-def machine_identity() -> str:
-    """Host name plus PID namespace: process ids are only comparable within both."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = ""
-    return f"{socket.gethostname()}/{namespace}"
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from ...constants import (
     ASSET_PREFIX_SOURCE,
     ASSET_PREFIX_TRANSFORMED,
     IO_MANAGER_KEY,
+    LANDING_ETAG_METADATA_KEY,
+    LANDING_FILE_METADATA_KEY,
+    LANDING_SIZE_METADATA_KEY,
     OWNERS,
     WRITE_POOL_PREFIX,
 )
@@ -27,6 +30,10 @@ from ...resources.spark_errors import parsed
 from ...resources.table_io_manager import PARTITION_COLUMN_METADATA_KEY
 from . import transforms
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
+
+# Transient storage errors (a throttled or briefly unreachable store) that outlast the S3A
+# client's own retries get the whole step again, after 2 s and 4 s.
+SPARK_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _key(prefix: str, name: str) -> dg.AssetKey:
@@ -59,6 +66,7 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         "partitions_def": partitions_def,
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "group_name": ASSET_GROUP_LABS,
+        "retry_policy": SPARK_RETRY_POLICY,
     }
     asset_common = {**common, "io_manager_key": IO_MANAGER_KEY, "kinds": kinds, "owners": OWNERS}
 
@@ -94,13 +102,13 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         try:
             files = {table: landing.find_files(table, days) for table in tables}
         except MissingLandingFilesError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         # an empty file or a wrong header, in ANY table, fails here naming every bad file
         problems = landing.check_files(
             files, {table: LANDING_SCHEMAS[table].fieldNames() for table in tables}
         )
         if problems:
-            raise dg.Failure(description=describe_problems(problems))
+            raise dg.Failure(description=describe_problems(problems), allow_retries=False)
         frames = {
             table: parsed(
                 landing.read(spark, files[table], LANDING_SCHEMAS[table], PARTITION_COLUMNS[table])
@@ -113,9 +121,9 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
                 for item in files[table]:  # provenance: which file built which day
                     context.add_asset_metadata(
                         {
-                            "landing_file": item.key,
-                            "landing_size": item.size,
-                            "landing_etag": item.etag,
+                            LANDING_FILE_METADATA_KEY: item.key,
+                            LANDING_SIZE_METADATA_KEY: item.size,
+                            LANDING_ETAG_METADATA_KEY: item.etag,
                         },
                         asset_key=_key(ASSET_PREFIX_SOURCE, table),
                         partition_key=parse_landing_path(item.key).day,
