@@ -12,6 +12,7 @@ import pytest
 from pyspark.testing import assertDataFrameEqual
 
 from adventureworks_orchestration.assets.sample import build_sample_assets
+from adventureworks_orchestration.assets.sample.assets import SPARK_RETRY_POLICY
 from adventureworks_orchestration.constants import SAMPLE_JOB_NAME, SPARK_RESOURCE_KEY
 from adventureworks_orchestration.definitions import build_definitions
 from adventureworks_orchestration.partitions import daily_partitions_def
@@ -139,17 +140,21 @@ def env_settings(tmp_path, monkeypatch, spark):
     return settings
 
 
+ATTEMPTS = 1 + SPARK_RETRY_POLICY.max_retries
+
+
 def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, monkeypatch):
-    """The step fails right AFTER its Delta commit (as a crash there would); re-executing the run
-    from the failure runs that step again, and Delta's idempotent write skips the commit."""
+    """The step fails right AFTER its Delta commit (as a crash there would), in every attempt: the
+    step's automatic retries (its RetryPolicy) and then a re-execution of the run from the failure
+    run it again, and each time Delta's idempotent write skips the commit."""
     write_landing(env_settings, DAYS)
     victim = "labs/transformed/bookings"
     real = table_io_manager._add_per_day_metadata
     failures = []
 
     def crash_after_commit(context, result):
-        if context.asset_key.to_user_string() == victim and not failures:
-            failures.append(result.version)
+        if context.asset_key.to_user_string() == victim and len(failures) < ATTEMPTS:
+            failures.append((result.version, getattr(result, "skipped", None)))
             raise RuntimeError("injected: the step dies after the commit")
         return real(context, result)
 
@@ -161,7 +166,8 @@ def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, mon
     with dg.instance_for_test() as instance:
         job = dg.reconstructable(_labs_job)
         first = dg.execute_job(job, instance=instance, tags=tags)
-        assert not first.success and failures == [1]
+        assert not first.success
+        assert failures == [(1, False)] + [(1, True)] * (ATTEMPTS - 1), "retries skipped the commit"
         table = stored(spark, env_settings, victim, "delta")
         assert table.version() == 1
         committed = {day: table.read([day]).count() for day in DAYS}
