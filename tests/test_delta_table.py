@@ -1,6 +1,6 @@
 """The Delta table format under the IO manager: a range of days in one commit, replaceWhere on
-exactly those days, refusals, pruned reads, idempotent retries, history and restore. Every test
-runs on a local folder and on the SeaweedFS server."""
+exactly those days, refusals, pruned reads, idempotent retries, history and restore. What depends on
+the storage runs on a local folder and on the SeaweedFS server, the rest on a local folder."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ def table(spark, root: StorageView) -> DeltaDayTable:
     return DeltaDayTable(spark, f"{root.root_uri}/{TABLE}", "day")
 
 
+# Behaviour that does not depend on the storage (Delta's checks, the commit log, the write's own
+# logic) is tested on a local folder only; what differs on S3 (the write lease around every
+# commit, object listings and deletes, s3a paths in plans and history) on both.
+@pytest.fixture
+def local_root(settings) -> StorageView:
+    return warehouse_view(settings)
+
+
+@pytest.fixture
+def local_table(spark, local_root: StorageView) -> DeltaDayTable:
+    return DeltaDayTable(spark, f"{local_root.root_uri}/{TABLE}", "day")
+
+
 def labels(table: DeltaDayTable, days=None, version=None) -> dict[str, list[str]]:
     """Per day, the sorted labels a fresh reader of the table sees."""
     reader = DeltaDayTable(table.spark, table.root, table.partition_column)
@@ -66,11 +79,11 @@ def test_range_write_is_one_commit_with_a_folder_per_day(spark, table, root):
     assert (newest.first_day, newest.last_day, newest.days) == (DAYS[0], DAYS[-1], 3)
 
 
-def test_round_trip_keeps_types_and_rows(spark, table):
+def test_round_trip_keeps_types_and_rows(spark, local_table):
     written = rows_for(spark, DAYS)
-    table.write(written, DAYS)
+    local_table.write(written, DAYS)
 
-    loaded = table.read(DAYS)
+    loaded = local_table.read(DAYS)
 
     assert dict(loaded.dtypes) == {"id": "int", "label": "string", "day": "date"}
     assertDataFrameEqual(loaded, written)
@@ -92,21 +105,21 @@ def test_replacing_days_keeps_other_days_and_the_older_versions(spark, table, ro
     }, "the previous version still reads as it was (time travel)"
 
 
-def test_writing_the_same_days_twice_gives_the_same_rows(spark, table):
-    table.write(rows_for(spark, DAYS), DAYS)
-    first = labels(table)
-    table.write(rows_for(spark, DAYS), DAYS)
-    assert labels(table) == first
+def test_writing_the_same_days_twice_gives_the_same_rows(spark, local_table):
+    local_table.write(rows_for(spark, DAYS), DAYS)
+    first = labels(local_table)
+    local_table.write(rows_for(spark, DAYS), DAYS)
+    assert labels(local_table) == first
 
 
-def test_a_day_with_no_rows_replaces_old_data_with_an_empty_day(spark, table):
-    table.write(rows_for(spark, DAYS), DAYS)
+def test_a_day_with_no_rows_replaces_old_data_with_an_empty_day(spark, local_table):
+    local_table.write(rows_for(spark, DAYS), DAYS)
 
-    result = table.write(rows_for(spark, ["2024-03-01"]), ["2024-03-01", "2024-03-02"])
+    result = local_table.write(rows_for(spark, ["2024-03-01"]), ["2024-03-01", "2024-03-02"])
 
     assert result.rows_per_day == {"2024-03-01": 3, "2024-03-02": 0}
-    assert table.read(["2024-03-02"]).count() == 0
-    assert table.stored_days() == ["2024-03-01", "2024-03-03"]
+    assert local_table.read(["2024-03-02"]).count() == 0
+    assert local_table.stored_days() == ["2024-03-01", "2024-03-03"]
 
 
 @pytest.mark.parametrize(
@@ -114,26 +127,26 @@ def test_a_day_with_no_rows_replaces_old_data_with_an_empty_day(spark, table):
 )
 @pytest.mark.parametrize("new_table", [True, False], ids=["first-write", "later-write"])
 def test_rows_outside_the_written_days_are_refused_and_nothing_is_committed(
-    spark, table, root, bad_day, said, new_table
+    spark, local_table, local_root, bad_day, said, new_table
 ):
     if not new_table:
-        table.write(rows_for(spark, DAYS), DAYS)
-    before = (data_files(root), table.version() if table.exists() else None)
+        local_table.write(rows_for(spark, DAYS), DAYS)
+    before = (data_files(local_root), local_table.version() if local_table.exists() else None)
     stray = spark.createDataFrame(
         [(7, "stray", dt.date.fromisoformat(bad_day) if bad_day else None)],
         "id INT, label STRING, day DATE",
     )
 
     with pytest.raises(PartitionedTableError, match="outside the days being written") as error:
-        table.write(rows_for(spark, ["2024-03-01"]).unionByName(stray), ["2024-03-01"])
+        local_table.write(rows_for(spark, ["2024-03-01"]).unionByName(stray), ["2024-03-01"])
 
-    assert said in str(error.value) and table.name in str(error.value)
-    after_version = table.version() if not new_table else None
+    assert said in str(error.value) and local_table.name in str(error.value)
+    after_version = local_table.version() if not new_table else None
     if new_table:
-        assert table.read().count() == 0, "the new table holds no rows at all"
+        assert local_table.read().count() == 0, "the new local_table holds no rows at all"
     else:
         assert after_version == before[1], "no version was committed"
-        assert labels(table) == {day: [f"v1-{day}-{i}" for i in range(3)] for day in DAYS}
+        assert labels(local_table) == {day: [f"v1-{day}-{i}" for i in range(3)] for day in DAYS}
 
 
 def test_reading_one_day_prunes_the_other_days_files(spark, table, root, capsys):
@@ -156,42 +169,42 @@ def test_reading_one_day_prunes_the_other_days_files(spark, table, root, capsys)
         fresh.read().collect()  # whereas reading every day does open them
 
 
-def test_an_unpartitioned_reader_gets_every_day(spark, table):
-    table.write(rows_for(spark, DAYS), DAYS)
-    assert table.read().count() == 9
-    assert table.stored_days() == DAYS
+def test_an_unpartitioned_reader_gets_every_day(spark, local_table):
+    local_table.write(rows_for(spark, DAYS), DAYS)
+    assert local_table.read().count() == 9
+    assert local_table.stored_days() == DAYS
 
 
-def test_a_retried_write_of_the_same_run_is_a_no_op(spark, table, root):
-    first = table.write(rows_for(spark, DAYS), DAYS, run_id="r1", txn_app_id="dagster-run:r1")
-    files = data_files(root)
+def test_a_retried_write_of_the_same_run_is_a_no_op(spark, local_table, local_root):
+    first = local_table.write(rows_for(spark, DAYS), DAYS, run_id="r1", txn_app_id="dagster-run:r1")
+    files = data_files(local_root)
 
-    retry = table.write(
+    retry = local_table.write(
         rows_for(spark, DAYS, tag="v2"), DAYS, run_id="r2", txn_app_id="dagster-run:r1"
     )
 
     assert retry.skipped and retry.version == first.version
     assert retry.rows_per_day == first.rows_per_day
-    assert table.version() == first.version, "no new version"
-    assert data_files(root) == files, "no file written"
-    assert {tags[0][:2] for tags in labels(table).values()} == {"v1"}
-    other = table.write(rows_for(spark, DAYS, tag="v3"), DAYS, txn_app_id="dagster-run:r3")
+    assert local_table.version() == first.version, "no new version"
+    assert data_files(local_root) == files, "no file written"
+    assert {tags[0][:2] for tags in labels(local_table).values()} == {"v1"}
+    other = local_table.write(rows_for(spark, DAYS, tag="v3"), DAYS, txn_app_id="dagster-run:r3")
     assert not other.skipped and other.version == first.version + 1, "another run does write"
 
 
-def test_a_new_column_reads_as_null_on_older_days_and_a_new_type_is_refused(spark, table):
-    table.write(rows_for(spark, DAYS), DAYS)
+def test_a_new_column_reads_as_null_on_older_days_and_a_new_type_is_refused(spark, local_table):
+    local_table.write(rows_for(spark, DAYS), DAYS)
     wider = rows_for(spark, ["2024-03-02"], tag="v2").withColumn("extra", F.lit("x"))
-    table.write(wider, ["2024-03-02"])
+    local_table.write(wider, ["2024-03-02"])
 
-    rows = {r.day.isoformat(): r.extra for r in table.read().collect()}
+    rows = {r.day.isoformat(): r.extra for r in local_table.read().collect()}
     assert rows == {"2024-03-01": None, "2024-03-02": "x", "2024-03-03": None}
 
-    version = table.version()
+    version = local_table.version()
     retyped = rows_for(spark, ["2024-03-03"]).withColumn("id", F.lit("not a number"))
     with pytest.raises(SchemaChangeError, match="labs/things|things"):
-        table.write(retyped, ["2024-03-03"])
-    assert table.version() == version
+        local_table.write(retyped, ["2024-03-03"])
+    assert local_table.version() == version
 
 
 def test_restore_after_a_bad_run_by_version_and_by_time(spark, table):
@@ -213,22 +226,22 @@ def test_restore_after_a_bad_run_by_version_and_by_time(spark, table):
     assert labels(table) == {day: [f"v1-{day}-{i}" for i in range(3)] for day in DAYS}
 
 
-def test_restore_to_a_version_whose_files_were_vacuumed_says_so(spark, table, monkeypatch):
-    first = table.write(rows_for(spark, DAYS), DAYS)
-    table.write(rows_for(spark, DAYS, tag="v2"), DAYS)
+def test_restore_to_a_version_whose_files_were_vacuumed_says_so(spark, local_table, monkeypatch):
+    first = local_table.write(rows_for(spark, DAYS), DAYS)
+    local_table.write(rows_for(spark, DAYS, tag="v2"), DAYS)
     spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     try:
-        table.vacuum(0)
+        local_table.vacuum(0)
     finally:
         spark.conf.unset("spark.databricks.delta.retentionDurationCheck.enabled")
 
     with pytest.raises(StorageError, match="VACUUM"):
-        table.restore(version=first.version)
-    assert {tags[0][:2] for tags in labels(table).values()} == {"v2"}
+        local_table.restore(version=first.version)
+    assert {tags[0][:2] for tags in labels(local_table).values()} == {"v2"}
 
 
-def test_a_folder_of_the_other_format_is_refused(spark, root):
-    csv_root, delta_root = f"{root.root_uri}/labs/csv", f"{root.root_uri}/labs/delta"
+def test_a_folder_of_the_other_format_is_refused(spark, local_root):
+    csv_root, delta_root = f"{local_root.root_uri}/labs/csv", f"{local_root.root_uri}/labs/delta"
     PartitionedTable(spark, csv_root, "day").write(rows_for(spark, DAYS), DAYS)
     DeltaDayTable(spark, delta_root, "day").write(rows_for(spark, DAYS), DAYS)
 
@@ -239,21 +252,23 @@ def test_a_folder_of_the_other_format_is_refused(spark, root):
     assert isinstance(open_table(spark, delta_root, "day", "delta", name="d"), DeltaDayTable)
 
 
-def test_reading_a_table_never_written_says_so(table):
+def test_reading_a_table_never_written_says_so(local_table):
     with pytest.raises(PartitionedTableError, match="no stored days"):
-        table.read()
+        local_table.read()
 
 
-def test_every_written_day_is_one_file_so_optimize_finds_nothing_to_compact(spark, table, root):
+def test_every_written_day_is_one_file_so_optimize_finds_nothing_to_compact(
+    spark, local_table, local_root
+):
     days = [f"2024-03-{d:02d}" for d in range(1, 21)]
     scattered = rows_for(spark, days, per_day=8).repartition(8)  # each day in every partition
 
-    result = table.write(scattered, days)
+    result = local_table.write(scattered, days)
 
-    per_day = [name.split("/")[0] for name in data_files(root)]
+    per_day = [name.split("/")[0] for name in data_files(local_root)]
     assert sorted(per_day) == [f"day={day}" for day in days] and result.files_added == 20
     compaction = (
-        table._delta()
+        local_table._delta()
         .optimize()
         .where(f"day >= '{days[0]}' AND day <= '{days[-1]}'")
         .executeCompaction()

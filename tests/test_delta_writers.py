@@ -56,7 +56,7 @@ def _s3_args(settings, s3_store) -> list[str] | None:
     return [s3_store.endpoint, s3_store.access_key_id, s3_store.secret_access_key]
 
 
-def _start_writer(uri, days, tag, go, s3, sleep=8.0) -> subprocess.Popen:
+def _start_writer(uri, days, tag, go, s3, sleep=4.0) -> subprocess.Popen:
     script = WRITER.format(project=PROJECT, s3=s3, days=days, tag=tag, go=go, uri=uri, sleep=sleep)
     return subprocess.Popen(
         [sys.executable, "-c", script],
