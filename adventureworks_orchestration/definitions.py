@@ -29,7 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything for ``settings``; tests call this with settings of their own."""
     require_java()
     partitions_def = daily_partitions_def(settings.partitions_start)
-    assets = build_sample_assets(partitions_def)
+    assets = build_sample_assets(partitions_def, settings.table_format)
     targets = freshness_targets([key for a in assets for key in a.keys], settings)
     sample_job = build_sample_job(sensor_checks=freshness_check_keys(targets))
     return dg.Definitions(
@@ -42,7 +42,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_freshness_sensor(targets, settings),
             build_alert_sensor(settings),
         ],
-        resources=build_resources(settings),
+        resources=build_resources(settings, assets),
         executor=dg.in_process_executor,
         loggers={CONSOLE_LOGGER_KEY: run_console_logger},
     )

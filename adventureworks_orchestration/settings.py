@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 StorageKind = Literal["local", "s3"]
+TableFormat = Literal["csv", "delta"]
+TABLE_FORMATS: tuple[TableFormat, ...] = ("csv", "delta")
 
 DEFAULT_PARTITIONS_START = "2024-01-01"
 
@@ -68,6 +70,10 @@ class Settings:
     # data quality: row validation, quarantine and checks (issue 9)
     quality_duplicate_lookback_days: int = 7
     quality_max_quarantine_share: float = 0.05
+    # table format: CSV or Delta per asset (storage/delta_table.py, resources/delta_spark.py)
+    table_format: TableFormat = "csv"
+    delta_vacuum_after_write: bool = False
+    delta_vacuum_retain_hours: float = 168.0
 
     @property
     def landing_dir(self) -> Path:
@@ -145,7 +151,24 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         alert_interval_seconds=int(env.get("AWO_ALERT_INTERVAL_SECONDS", "60")),
         quality_duplicate_lookback_days=int(env.get("AWO_DUPLICATE_LOOKBACK_DAYS", "7")),
         quality_max_quarantine_share=float(env.get("AWO_QUARANTINE_MAX_SHARE", "0.05")),
+        table_format=_table_format(env.get("AWO_TABLE_FORMAT", "csv")),
+        delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
+        delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),
     )
+
+
+def _table_format(value: str) -> TableFormat:
+    table_format = value.strip().lower()
+    if table_format not in TABLE_FORMATS:
+        raise ValueError(f"AWO_TABLE_FORMAT must be 'csv' or 'delta', got {value!r}")
+    return table_format  # type: ignore[return-value]
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value in ("true", "1", "yes")
 
 
 @cache

@@ -13,11 +13,14 @@ d) with ``--spark-cluster``: a again, on a Spark standalone cluster (one master,
 
 a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save;
 d/a is what running on a standalone cluster on the same machine costs or saves over local mode.
+With ``--format delta`` a and b store every asset as Delta, and a is run a second time with CSV
+(a_csv) as the baseline of the same run: a/a_csv is what Delta costs over CSV for the whole graph;
+``bench/read_day.py`` then reads one day of transformed bookings from both warehouses.
 The row counts per asset and day of a and c (and of b for its K days) must agree, or the script
 says so loudly and exits non-zero. Results go to ``bench/results/backfill-<timestamp>.json``.
 
 Run: ``uv run python bench/backfill.py [--days 90] [--bookings-per-day 2000] [--per-day-runs 3]
-[--spark-cluster [--cluster-cores 2]]``
+[--spark-cluster [--cluster-cores 2]] [--format csv|delta]``
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from importlib import metadata
 from pathlib import Path
 
 from _common import make_workdir, step, write_results
+from _delta_log import delta_rows_per_day
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.devtools.spark_cluster import start_spark_cluster
@@ -48,6 +52,8 @@ from adventureworks_orchestration.settings import settings_from_env
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
 BARE_SCRIPT = BENCH_DIR / "bare_pyspark.py"
+READ_DAY_SCRIPT = BENCH_DIR / "read_day.py"
+READ_ASSET, READ_COLUMN = "labs/transformed/bookings", "booking_date"
 SELECTION = "group:labs"
 ASSETS = (
     "labs/source/bookings",
@@ -111,6 +117,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cluster-cores", type=int, default=2, help="the cluster worker's cores (default 2)"
     )
+    parser.add_argument(
+        "--format", choices=["csv", "delta"], default="csv", help="table format of a and b"
+    )
     args = parser.parse_args(argv)
     if args.days < 1 or args.bookings_per_day < 0 or args.per_day_runs < 1:
         parser.error("--days and --per-day-runs must be >= 1, --bookings-per-day >= 0")
@@ -144,12 +153,13 @@ def prepare_data_dir(workdir: Path, name: str, landing: Path, dagster: bool) -> 
     return data_dir
 
 
-def variant_env(data_dir: Path, **settings: str) -> dict[str, str]:
+def variant_env(data_dir: Path, table_format: str = "csv", **settings: str) -> dict[str, str]:
     """The environment of a variant's process: its own data folder, local storage."""
     return {
         **os.environ,
         "AWO_DATA_DIR": str(data_dir),
         "AWO_STORAGE": "local",
+        "AWO_TABLE_FORMAT": table_format,
         "DAGSTER_HOME": str(data_dir / "dagster_home"),
         **settings,
     }
@@ -181,11 +191,13 @@ def run_timed(command: list[str], env: Mapping[str, str], log: Path) -> Timed:
     return Timed(command=command, seconds=seconds, log=log)
 
 
-def run_single_range(data_dir: Path, days: Sequence[str], **settings: str) -> Timed:
+def run_single_range(
+    data_dir: Path, days: Sequence[str], table_format: str = "csv", **settings: str
+) -> Timed:
     """(a) the whole range in ONE Dagster run (the assets' single-run backfill policy)."""
     command = [dg_executable(), "launch", "--assets", SELECTION]
     command += ["--partition-range", f"{days[0]}...{days[-1]}"]
-    return run_timed(command, variant_env(data_dir, **settings), data_dir / "run.log")
+    return run_timed(command, variant_env(data_dir, table_format, **settings), data_dir / "run.log")
 
 
 def run_on_cluster(workdir: Path, data_dir: Path, days: Sequence[str], cores: int) -> Timed:
@@ -203,12 +215,12 @@ def run_on_cluster(workdir: Path, data_dir: Path, days: Sequence[str], cores: in
         cluster.stop()
 
 
-def run_per_day(data_dir: Path, days: Sequence[str]) -> list[Timed]:
+def run_per_day(data_dir: Path, days: Sequence[str], table_format: str = "csv") -> list[Timed]:
     """(b) one Dagster run per day, one after the other, into the same warehouse."""
     return [
         run_timed(
             [dg_executable(), "launch", "--assets", SELECTION, "--partition", day],
-            variant_env(data_dir),
+            variant_env(data_dir, table_format),
             data_dir / f"run-{day}.log",
         )
         for day in days
@@ -233,11 +245,16 @@ def read_tables(warehouse: Path) -> dict[str, Table]:
 
 
 def read_table(root: Path) -> Table:
+    """A Delta table from its log; a CSV one from its files (a fresh warehouse keeps one write
+    folder per day, ``<column>=<day>/write=<id>/``; the bare script writes none)."""
+    if (root / "_delta_log").is_dir():
+        columns, counts = delta_rows_per_day(root)
+        return Table(header=columns, rows_per_day=counts)
     header: list[str] | None = None
     rows_per_day: dict[str, int] = {}
     for day_dir in sorted(path for path in root.glob("*=*") if path.is_dir()):
         rows = 0
-        for part in sorted(day_dir.glob("part-*")):
+        for part in sorted(day_dir.rglob("part-*")):
             with part.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
                 first = next(reader, None)
@@ -286,7 +303,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
     command += ["--per-day-runs", str(args.per_day_runs), "--seed", str(args.seed)]
     if args.spark_cluster:
         command += ["--spark-cluster", "--cluster-cores", str(args.cluster_cores)]
-    return shlex.join(command)
+    return shlex.join(command + ["--format", args.format])
 
 
 def summarise(
@@ -375,9 +392,25 @@ def render(results: Mapping[str, object]) -> str:
             "",
             f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
             f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
+            *render_delta(results.get("delta_vs_csv")),
         ]
         + ([f"d/a = {ratios['d_over_a']:.2f}  (standalone cluster over local[2])"] if d else [])
     )
+
+
+def render_delta(delta: Mapping[str, object] | None) -> list[str]:
+    if not delta:
+        return []
+    reads = delta["read_one_day"]
+    csv, dl = reads["csv"], reads["delta"]
+    return [
+        f"a (Delta) / a_csv = {delta['a_delta_over_a_csv']:.2f}  "
+        f"({delta['a_delta_seconds']:.1f}s / {delta['a_csv_seconds']:.1f}s, whole graph)",
+        f"read {reads['asset']} {reads['day']}: Delta {dl['median_seconds']:.3f}s "
+        f"({dl['files_opened']} file(s)), CSV {csv['median_seconds']:.3f}s "
+        f"({csv['files_opened']} file(s)), median of {len(csv['seconds'])}; "
+        f"Delta/CSV = {delta['read_delta_over_csv']:.2f}",
+    ]
 
 
 def format_table(header: Sequence[str], rows: Sequence[tuple[str, int, float, float]]) -> str:
@@ -404,13 +437,18 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     step(f"wrote {generate_landing(landing, days, args)} landing files")
 
     a_dir = prepare_data_dir(workdir, "a", landing, dagster=True)
-    step(f"a: one run for {days[0]}...{days[-1]}")
-    single = run_single_range(a_dir, days)
+    step(f"a: one run for {days[0]}...{days[-1]} ({args.format})")
+    single = run_single_range(a_dir, days, args.format)
     step(f"a: {single.seconds:.1f}s")
+    if args.format == "delta":
+        a_csv_dir = prepare_data_dir(workdir, "a_csv", landing, dagster=True)
+        step("a_csv: the same run with CSV, the baseline of Delta")
+        single_csv = run_single_range(a_csv_dir, days, "csv")
+        step(f"a_csv: {single_csv.seconds:.1f}s")
 
     b_dir = prepare_data_dir(workdir, "b", landing, dagster=True)
     step(f"b: one run per day for the first {args.per_day_runs} day(s)")
-    per_day = run_per_day(b_dir, days[: args.per_day_runs])
+    per_day = run_per_day(b_dir, days[: args.per_day_runs], args.format)
     step("b: " + ", ".join(f"{run.seconds:.1f}s" for run in per_day))
 
     c_dir = prepare_data_dir(workdir, "c", landing, dagster=False)
@@ -432,9 +470,36 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     if cluster is not None:
         problems += compare("d", read_tables(d_dir / "warehouse"), a_tables, days)
     results = summarise(args, days, single, per_day, bare, bare_timings, a_tables, cluster)
+    if args.format == "delta":
+        problems += compare("a_csv", read_tables(a_csv_dir / "warehouse"), a_tables, days)
+        results["delta_vs_csv"] = delta_vs_csv(single, single_csv, a_dir, a_csv_dir, days)
     results["workdir"] = str(workdir)
     results["row_count_mismatches"] = problems
     return results, problems
+
+
+def delta_vs_csv(
+    single: Timed, single_csv: Timed, a_dir: Path, a_csv_dir: Path, days: Sequence[str]
+) -> dict[str, object]:
+    """a (Delta) over a_csv for the whole graph, and one day of transformed bookings read from
+    each warehouse by ``bench/read_day.py`` (alternating reads in one Spark session)."""
+    day = days[len(days) // 2]
+    out = a_dir / "read_day.json"
+    command = [sys.executable, str(READ_DAY_SCRIPT), "--column", READ_COLUMN, "--day", day]
+    command += ["--csv-root", str(a_csv_dir / "warehouse" / READ_ASSET)]
+    command += ["--delta-root", str(a_dir / "warehouse" / READ_ASSET), "--json", str(out)]
+    step(f"reading {READ_ASSET} {day} (1 day of {len(days)}) as CSV and as Delta")
+    run_timed(command, variant_env(a_dir, "delta"), a_dir / "read_day.log")
+    reads = json.loads(out.read_text())
+    return {
+        "a_csv_seconds": round(single_csv.seconds, 2),
+        "a_delta_seconds": round(single.seconds, 2),
+        "a_delta_over_a_csv": round(single.seconds / single_csv.seconds, 2),
+        "read_one_day": {"asset": READ_ASSET, "day": day, **reads},
+        "read_delta_over_csv": round(
+            reads["delta"]["median_seconds"] / reads["csv"]["median_seconds"], 2
+        ),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -75,7 +75,7 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
         settings = make_settings(data_dir, storage="s3", s3=store)
     builder = SparkSession.builder
-    for key, value in spark_config(settings).items():
+    for key, value in spark_config(settings, delta=True).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -87,12 +87,14 @@ def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The one Spark session every test (and every in-process Dagster run) shares.
 
     It is started with the S3A connector pointed at the test server, so the same session serves
-    the local-folder and the S3 variants of every storage test.
+    the local-folder and the S3 variants of every storage test, and with Delta, so it serves both
+    table formats (one process has one SparkContext; bench/delta_session.py measures what the
+    extensions cost a CSV session).
     """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every Spark service on loopback
     builder = SparkSession.builder
     settings = make_settings(tmp_path_factory.mktemp("spark"), storage="s3", s3=s3_store)
-    for key, value in spark_config(settings).items():
+    for key, value in spark_config(settings, delta=True).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     yield session

@@ -69,3 +69,12 @@ def add_sample_data_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace landing files that already exist (default: keep them and say so)",
     )
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    """``--format``: the table format of this run's assets (those without one of their own)."""
+    parser.add_argument(
+        "--format",
+        choices=["csv", "delta"],
+        help="table format of the assets (default: $AWO_TABLE_FORMAT, csv)",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..settings import Settings
-from .arguments import day
+from .arguments import add_format_argument, day
 from .days import checked_range
 from .parser import fail
 
@@ -27,9 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY[,KEY...]",
         help="asset keys, e.g. labs/source/members,labs/transformed/members (default: all)",
     )
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format:
+        settings = settings.with_overrides(table_format=args.format)
     days = checked_range(args.start, args.end, settings)
     assets = [key.strip() for key in args.assets.split(",") if key.strip()] if args.assets else None
     from ..resources.java import require_java

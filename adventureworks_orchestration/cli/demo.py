@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..settings import Settings
-from .arguments import add_sample_data_arguments
+from .arguments import add_format_argument, add_sample_data_arguments
 from .days import sample_days
 
 NAME = "demo"
@@ -19,9 +19,12 @@ HELP = "generate N days of sample data and materialize the labs graph for them"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_sample_data_arguments(parser)
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format:
+        settings = settings.with_overrides(table_format=args.format)
     days = sample_days(args.start, args.days, settings)
     from ..resources.java import require_java
 

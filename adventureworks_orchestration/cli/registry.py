@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import backfill, buckets, demo, generate, quarantine, s3_server, status, ui
+from . import backfill, buckets, demo, generate, history, quarantine, restore, s3_server, status, ui
 
 COMMANDS: tuple[ModuleType, ...] = (
-    demo, generate, backfill, status, quarantine, ui, buckets, s3_server,
+    demo, generate, backfill, status, quarantine, history, restore, ui, buckets, s3_server,
 )  # fmt: skip

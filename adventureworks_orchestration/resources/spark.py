@@ -22,13 +22,15 @@ from ..storage.s3 import (
     check_conditional_writes,
     s3_settings_from_spark_config,
 )
+from .delta_spark import with_delta
 from .java import require_java
 from .spark_jars import s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
 
 
-def spark_config(settings: Settings) -> dict[str, Any]:
-    """Spark properties for these settings; pure, so tests can assert on them."""
+def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, Any]:
+    """Spark properties for these settings; pure, so tests can assert on them. ``delta``: whether
+    any asset is stored as Delta (default: ``AWO_TABLE_FORMAT`` says so)."""
     config: dict[str, Any] = {
         "spark.app.name": "adventureworks-orchestration",
         "spark.master": settings.spark_master,
@@ -47,6 +49,9 @@ def spark_config(settings: Settings) -> dict[str, Any]:
     if settings.uses_s3:
         config.update(s3a_config(settings))
     config.update(spark_logging_config(settings.data_dir))
+    uses_delta = settings.table_format == "delta" if delta is None else delta
+    if uses_delta:
+        config = with_delta(config, settings)
     return config
 
 
@@ -142,10 +147,10 @@ def _account_for_run_workers(context: dg.InitResourceContext) -> None:
         )
 
 
-def build_spark_resource(settings: Settings) -> SparkResource:
+def build_spark_resource(settings: Settings, *, delta: bool | None = None) -> SparkResource:
     buckets = [settings.s3.warehouse_bucket, settings.s3.landing_bucket] if settings.uses_s3 else []
     return SparkResource(
-        spark_config=spark_config(settings),
+        spark_config=spark_config(settings, delta=delta),
         preflight_s3_buckets=buckets,
         preflight_commit_bucket=settings.s3.warehouse_bucket if settings.uses_s3 else "",
     )

@@ -1,34 +1,53 @@
-"""The resources for a storage choice: the SAME keys for every storage, chosen in one place."""
+"""The resources for a storage choice: the SAME keys for every storage and format, chosen here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import dagster as dg
 
 from ..constants import IO_MANAGER_KEY, SPARK_RESOURCE_KEY
 from ..settings import Settings
 from .csv_io_manager import LocalPartitionedCsvIOManager, S3PartitionedCsvIOManager
+from .delta_io_manager import LocalPartitionedDeltaIOManager, S3PartitionedDeltaIOManager
 from .landing_zone import LandingZone
 from .spark import build_spark_resource
+from .table_io_manager import TABLE_FORMAT_METADATA_KEY
+
+IO_MANAGERS = {
+    ("local", "csv"): LocalPartitionedCsvIOManager,
+    ("local", "delta"): LocalPartitionedDeltaIOManager,
+    ("s3", "csv"): S3PartitionedCsvIOManager,
+    ("s3", "delta"): S3PartitionedDeltaIOManager,
+}
 
 
-def build_resources(settings: Settings) -> dict[str, Any]:
-    spark = build_spark_resource(settings)
-    storage_options = {
+def build_resources(
+    settings: Settings, assets: Sequence[dg.AssetsDefinition] = ()
+) -> dict[str, Any]:
+    """``assets``: when any of them is stored as Delta by its own metadata, the Spark session
+    gets Delta too (``AWO_TABLE_FORMAT=delta`` gives it to every session)."""
+    spark = build_spark_resource(settings, delta=uses_delta(settings, assets))
+    storage_options = {  # the quarantine is stored as CSV tables with these options too
         "keep_replaced_minutes": settings.storage_keep_replaced_minutes,
         "lease_seconds": settings.storage_lease_seconds,
         "lease_wait_seconds": settings.storage_lease_wait_seconds,
     }
+    delta_options = {
+        "delta_vacuum_after_write": settings.delta_vacuum_after_write,
+        "delta_vacuum_retain_hours": settings.delta_vacuum_retain_hours,
+    }
+    io_manager_class = IO_MANAGERS[(settings.storage, settings.table_format)]
     if settings.storage == "s3":
-        io_manager = S3PartitionedCsvIOManager(
-            pyspark=spark, s3_bucket=settings.s3.warehouse_bucket, **storage_options
-        )
+        where = {"s3_bucket": settings.s3.warehouse_bucket}
     else:
-        io_manager = LocalPartitionedCsvIOManager(
-            pyspark=spark, base_dir=str(settings.warehouse_dir), **storage_options
-        )
+        where = {"base_dir": str(settings.warehouse_dir)}
     return {
         SPARK_RESOURCE_KEY: spark,
-        IO_MANAGER_KEY: io_manager,
+        IO_MANAGER_KEY: io_manager_class(
+            pyspark=spark, **where, **storage_options, **delta_options
+        ),
         "landing": LandingZone(
             root=settings.landing_root,
             s3_endpoint=settings.s3.endpoint,
@@ -41,3 +60,15 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             **storage_options,
         ),
     }
+
+
+def uses_delta(settings: Settings, assets: Sequence[dg.AssetsDefinition] = ()) -> bool:
+    """Whether any asset is stored as Delta: the global format, or an asset's own metadata."""
+    if settings.table_format == "delta":
+        return True
+    return any(
+        str(getattr(value, "value", value)) == "delta"
+        for asset in assets
+        for spec in asset.specs
+        if (value := (spec.metadata or {}).get(TABLE_FORMAT_METADATA_KEY)) is not None
+    )

@@ -79,9 +79,21 @@ def rows_per_day(name: str, column: str, metrics: dict, days: Sequence[str]) -> 
         counts[day] = counts.get(day, 0) + int(bin_["y"])
     outside = int(metrics["undated_rows"]) + sum(n for d, n in counts.items() if d not in days)
     if outside or sum(counts.values()) != int(metrics["all_rows"]):
-        raise PartitionedTableError(
-            f"rows for {name} have a {column} outside the days being written "
-            f"({days[0]}..{days[-1]}): {metrics['undated_rows']} without a day, others from "
-            f"{metrics['min_day']} to {metrics['max_day']}; nothing was published"
+        raise outside_days_error(
+            name,
+            column,
+            days,
+            f"{metrics['undated_rows']} without a day, others from {metrics['min_day']} to "
+            f"{metrics['max_day']}",
         )
     return {day: counts.get(day, 0) for day in days}
+
+
+def outside_days_error(
+    name: str, column: str, days: Sequence[str], found: str
+) -> PartitionedTableError:
+    """The one message for rows dated outside a write's days, whichever format caught them."""
+    return PartitionedTableError(
+        f"rows for {name} have a {column} outside the days being written "
+        f"({days[0]}..{days[-1]}): {found}; nothing was published"
+    )

@@ -31,3 +31,7 @@ class MissingWrittenFilesError(StorageError):
 
 class LegacyLayoutError(StorageError):
     """The folder holds a table in the layout of an earlier version (no commit records)."""
+
+
+class TableFormatError(StorageError):
+    """The table's folder holds the other format (CSV where Delta is asked for, or the reverse)."""

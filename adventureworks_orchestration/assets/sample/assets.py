@@ -38,13 +38,11 @@ from ...constants import (
 from ...landing.paths import LANDING_TABLES, parse_landing_path
 from ...landing.preflight import describe_problems
 from ...landing.validation import DayCounts
-from ...resources.csv_io_manager import PARTITION_COLUMN_METADATA_KEY
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
+from ...resources.table_io_manager import PARTITION_COLUMN_METADATA_KEY
 from . import transforms
 from .ingest import IngestedTable, ingested
 from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
-
-KINDS = {"spark", "csv"}
 
 # Transient storage errors (a throttled or briefly unreachable store) that outlast the S3A
 # client's own retries get the whole step again, after 2 s and 4 s.
@@ -93,22 +91,25 @@ def _said(result: IngestedTable) -> str:
     )
 
 
-def build_sample_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """All assets of the lab, partitioned by ``partitions_def``."""
+def build_sample_assets(
+    partitions_def: dg.PartitionsDefinition, table_format: str = "csv"
+) -> list[dg.AssetsDefinition]:
+    """All assets of the lab, partitioned by ``partitions_def``; ``table_format`` (the IO
+    manager's, from settings) only names the storage kind shown in the UI."""
     with warnings.catch_warnings():
         # single-run backfills are the point of this platform; the beta notice is noise here
         warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
-        return _build(partitions_def)
+        return _build(partitions_def, {"spark", table_format})
 
 
-def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.AssetsDefinition]:
     common = {
         "partitions_def": partitions_def,
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "group_name": ASSET_GROUP_LABS,
         "retry_policy": SPARK_RETRY_POLICY,
     }
-    asset_common = {**common, "io_manager_key": IO_MANAGER_KEY, "kinds": KINDS, "owners": OWNERS}
+    asset_common = {**common, "io_manager_key": IO_MANAGER_KEY, "kinds": kinds, "owners": OWNERS}
 
     @dg.multi_asset(
         name="bookings_source_files",
@@ -120,7 +121,7 @@ def _build(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
                 description=f"The {table} landing files' rows that pass validation, typed by "
                 "their schema (rejected rows: awo quarantine).",
                 metadata=_partitioned_by(PARTITION_COLUMNS[table]),
-                kinds=KINDS,
+                kinds=kinds,
                 owners=OWNERS,
             )
             for table in LANDING_TABLES
