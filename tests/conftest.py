@@ -19,6 +19,7 @@ from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_s
 from adventureworks_orchestration.landing.paths import LANDING_TABLES
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
 from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
@@ -75,9 +76,11 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
         settings = make_settings(data_dir, storage="s3", s3=store)
     builder = SparkSession.builder
-    for key, value in spark_config(settings, delta=True).items():
+    config = spark_config(settings, delta=True)
+    for key, value in config.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with jar_resolution_lock(config):  # two xdist workers may start on an empty cache
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -94,9 +97,11 @@ def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every Spark service on loopback
     builder = SparkSession.builder
     settings = make_settings(tmp_path_factory.mktemp("spark"), storage="s3", s3=s3_store)
-    for key, value in spark_config(settings, delta=True).items():
+    config = spark_config(settings, delta=True)
+    for key, value in config.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with jar_resolution_lock(config):  # two xdist workers may start on an empty cache
+        session = builder.getOrCreate()
     yield session
     session.stop()
 

@@ -34,3 +34,25 @@ def test_the_build_step_resolves_a_package_into_the_cache_once(tmp_path):
     again = _fetch(tmp_path / "cache")
     assert again.returncode == 0
     assert "resolving dependencies" not in again.stderr, "a cached package is not resolved again"
+
+
+def test_a_session_that_resolves_packages_holds_the_ivy_lock_and_a_cached_one_takes_none(tmp_path):
+    import fcntl
+
+    from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
+
+    def locked_by_someone() -> bool:
+        with open(tmp_path / ".resolve.lock", "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return False
+
+    resolving = {"spark.jars.packages": "g:a:1", "spark.jars.ivy": str(tmp_path)}
+    with jar_resolution_lock(resolving):
+        assert locked_by_someone()
+    assert not locked_by_someone()
+    with jar_resolution_lock({"spark.driver.extraClassPath": str(tmp_path / "jars/*")}):
+        assert not locked_by_someone()

@@ -24,7 +24,7 @@ from ..storage.s3 import (
 )
 from .delta_spark import with_delta
 from .java import require_java
-from .spark_jars import s3a_jars_config
+from .spark_jars import jar_resolution_lock, s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
 
 
@@ -125,7 +125,8 @@ class SparkResource(PySparkResource):
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
         started, starting = time.monotonic(), SparkSession.getActiveSession() is None
-        super().setup_for_execution(context)
+        with jar_resolution_lock(self.spark_config):
+            super().setup_for_execution(context)
         if starting:  # once per run: the IO manager's nested copy of this resource reuses it
             seconds = time.monotonic() - started
             message = session_ready_message(

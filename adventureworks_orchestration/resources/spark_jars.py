@@ -17,11 +17,13 @@ the same folder. Once cached, no run downloads them:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -59,6 +61,28 @@ def s3a_jars_config(settings: Settings) -> dict[str, str]:
     return config
 
 
+@contextlib.contextmanager
+def jar_resolution_lock(spark_config: Mapping[str, Any]) -> Iterator[None]:
+    """Hold ``<ivy dir>/.resolve.lock`` while a session that resolves packages starts.
+
+    Spark's Ivy resolution takes no lock: two processes that start at once on an empty cache (two
+    runs the sensor launched, two test workers) copy into the same ``jars/`` folder, and one may
+    put the other's half-written jar on its class path. A session whose jars are all cached
+    resolves nothing and takes no lock.
+    """
+    if not spark_config.get("spark.jars.packages"):
+        yield
+        return
+    ivy = Path(str(spark_config.get("spark.jars.ivy") or Path.home() / ".ivy2"))
+    ivy.mkdir(parents=True, exist_ok=True)
+    with open(ivy / ".resolve.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def fetch_jars(cache: Path, package: str = HADOOP_AWS_PACKAGE) -> list[Path]:
     """Resolve ``package`` and its dependencies into ``cache/jars`` with Spark's own resolver.
 
@@ -70,15 +94,17 @@ def fetch_jars(cache: Path, package: str = HADOOP_AWS_PACKAGE) -> list[Path]:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("fetch-s3a-jars")
-        .config("spark.ui.enabled", "false")
-        .config("spark.jars.packages", package)
-        .config("spark.jars.ivy", str(cache))
-        .getOrCreate()
-    )
-    session.stop()
+    config = {"spark.jars.packages": package, "spark.jars.ivy": str(cache)}
+    with jar_resolution_lock(config):
+        session = (
+            SparkSession.builder.master("local[1]")
+            .appName("fetch-s3a-jars")
+            .config("spark.ui.enabled", "false")
+            .config("spark.jars.packages", package)
+            .config("spark.jars.ivy", str(cache))
+            .getOrCreate()
+        )
+        session.stop()
     jars = cached_jars(cache, package)
     if not jars:
         raise RuntimeError(f"Spark resolved {package} but {cache / 'jars'} does not hold it")
