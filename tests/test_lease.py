@@ -109,12 +109,15 @@ def test_a_lease_left_by_a_finished_write_of_this_process_is_taken_over_at_once(
 def test_the_heartbeat_keeps_a_long_write_s_lease_alive(store):
     import time
 
-    holder = WriteLease(store, "t", "w1", None, ttl_seconds=0.6, wait_seconds=0)
+    # Lifetimes long enough for a busy CI machine (the heartbeat renews every third of one).
+    holder = WriteLease(store, "t", "w1", None, ttl_seconds=3, wait_seconds=0)
     holder.acquire()
     try:
-        time.sleep(1.5)  # more than two lifetimes: renewed meanwhile
+        first = store.get(LEASE_KEY)
+        time.sleep(7)  # more than two lifetimes: alive only if it was renewed meanwhile
+        assert store.get(LEASE_KEY)[1] != first[1], "the heartbeat rewrote the lease"
         with pytest.raises(TableBusyError):
-            WriteLease(store, "t", "w2", None, ttl_seconds=0.6, wait_seconds=0).acquire()
+            WriteLease(store, "t", "w2", None, ttl_seconds=3, wait_seconds=0).acquire()
         holder.check()
     finally:
         holder.release()
