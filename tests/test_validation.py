@@ -468,16 +468,27 @@ def test_the_same_landing_rows_give_byte_identical_tables_and_quarantine(spark, 
     assert first == second and len(first) == 4
 
 
-def test_a_subset_run_checks_against_stored_snapshots_and_earlier_bookids(spark, tmp_path):
+@pytest.mark.parametrize("table_format", ["csv", "delta"])
+def test_a_subset_run_checks_against_stored_snapshots_and_earlier_bookids(
+    spark, tmp_path, table_format
+):
     """A bookings-only run: its snapshots and the bookids of the days before it are read as the
-    source assets stored them; a day with no stored snapshot is named as not checked."""
+    source assets stored them, in either format; a day with no stored snapshot is named as not
+    checked."""
+    from adventureworks_orchestration.storage.table_formats import open_table
+
     settings = make_settings(tmp_path / "data")
     zone = LandingZone(root=str(settings.landing_dir), warehouse_root=settings.warehouse_root)
     source = f"{settings.warehouse_dir.absolute().as_uri()}/labs/source"
+
+    def store(table: str, column: str, frame, days) -> None:
+        root = f"{source}/{table}"
+        open_table(spark, root, column, table_format, name=table).write(frame, days)
+
     members = spark.createDataFrame([(1, dt.date(2024, 3, 1))], "memid INT, snapshot_date DATE")
-    PartitionedTable(spark, f"{source}/members", "snapshot_date").write(members, [D1])
+    store("members", "snapshot_date", members, [D1])
     stored = spark.createDataFrame([(20, dt.date(2024, 2, 28))], "bookid BIGINT, booking_date DATE")
-    PartitionedTable(spark, f"{source}/bookings", "booking_date").write(stored, ["2024-02-28"])
+    store("bookings", "booking_date", stored, ["2024-02-28"])
     warnings: list[str] = []
     log = SimpleNamespace(warning=warnings.append)
 

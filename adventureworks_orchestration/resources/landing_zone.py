@@ -25,6 +25,7 @@ from ..settings import S3Settings
 from ..storage.object_store import spark_location
 from ..storage.partitioned_table import PartitionedTable, TableOptions, WriteResult
 from ..storage.s3 import s3_client
+from ..storage.table_formats import DayTable, open_table, stored_format
 
 
 class MissingLandingFilesError(LandingFileError, FileNotFoundError):
@@ -167,17 +168,14 @@ class LandingZone(dg.ConfigurableResource):
         partition_column: str,
         days: Sequence[str],
     ) -> tuple[DataFrame | None, list[str]]:
-        """The rows an asset has stored for those of ``days`` it holds, and which days those are.
-
-        Read with ``storage.partitioned_table`` (the CSV tables of the IO manager): it follows
-        the IO manager's format, and must change with it.
+        """The rows an asset has stored for those of ``days`` it holds, and which days those are,
+        in whichever format the asset's folder holds (CSV or Delta: ``storage.table_formats``).
         """
-        table = PartitionedTable(
-            spark,
-            "/".join([self.warehouse_uri, *asset_path]),
-            partition_column,
-            options=self._options(),
-            name="/".join(asset_path),
+        root, name = "/".join([self.warehouse_uri, *asset_path]), "/".join(asset_path)
+        table: DayTable = PartitionedTable(
+            spark, root, partition_column, options=self._options(), name=name
         )
+        if stored_format(table.store) == "delta":
+            table = open_table(spark, root, partition_column, "delta", name=name)
         held = sorted(set(days) & set(table.stored_days()))
         return (table.read(held) if held else None), held
