@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
+from adventureworks_orchestration.resources.wiring import require_keys_from_environment
 from adventureworks_orchestration.storage import s3 as s3_module
 from adventureworks_orchestration.storage.s3 import (
     ObjectStoreError,
@@ -115,3 +116,13 @@ def test_a_store_that_quotes_the_keys_has_them_replaced_by_their_names(echoing_s
         message = str(raised.value)
         assert "<AWS_ACCESS_KEY_ID>:<AWS_SECRET_ACCESS_KEY>" in message, message
         _assert_names_not_values(message, echoing_store)
+
+
+def test_settings_whose_keys_are_not_the_environments_are_refused_by_name(tmp_path, s3_store):
+    settings = make_settings(tmp_path, storage="s3", s3=replace(s3_store, secret_access_key="x1"))
+    env = {"AWS_ACCESS_KEY_ID": s3_store.access_key_id, "AWS_SECRET_ACCESS_KEY": "y2-other"}
+    with pytest.raises(ValueError) as raised:
+        require_keys_from_environment(settings, env)
+    message = str(raised.value)
+    assert "AWS_SECRET_ACCESS_KEY" in message and "AWS_ACCESS_KEY_ID" not in message
+    assert "x1" not in message and "y2-other" not in message
