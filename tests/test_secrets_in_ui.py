@@ -105,26 +105,19 @@ def test_the_s3_keys_appear_nowhere_in_the_ui_run_records_or_logs(tmp_path, s3_s
     with open(log_path, "w") as log:
         server = start_dagster_dev(PROJECT_ROOT, home, port=_free_port(), env=env, output=log)
         try:
-            # the run and the status need no webserver: they start while it does
+            # the run and the status need no webserver: they run while it starts
+            pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
             launch = subprocess.Popen(
                 [bin_path("dg"), "launch", "--assets", ASSET, "--partition", DAY],
                 cwd=PROJECT_ROOT,
                 env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
+                **pipes,
             )
+            awo = subprocess.Popen([bin_path("awo"), "status"], env=env, **pipes)
             server.wait_until_serving()
             launched = launch.communicate(timeout=300)[0]
             assert launch.returncode == 0, launched[-3000:]
-            status = subprocess.run(
-                [bin_path("awo"), "status"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=120,
-            ).stdout
+            status = awo.communicate(timeout=120)[0]
 
             workspace = _graphql(server.url, WORKSPACE)
             entry = workspace["workspaceOrError"]["locationEntries"][0]
