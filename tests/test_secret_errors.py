@@ -126,3 +126,22 @@ def test_settings_whose_keys_are_not_the_environments_are_refused_by_name(tmp_pa
     message = str(raised.value)
     assert "AWS_SECRET_ACCESS_KEY" in message and "AWS_ACCESS_KEY_ID" not in message
     assert "x1" not in message and "y2-other" not in message
+
+
+def test_spark_s3a_failures_with_wrong_keys_do_not_quote_them(spark, s3_store):
+    """The Java paragraph a run fails with when S3A is refused (keys for one bucket, set the way
+    S3A reads per-bucket options) quotes neither key."""
+    bucket = "secret-errors-spark"
+    ensure_buckets(s3_store, [bucket])
+    options = {"access.key": WRONG_ID, "secret.key": WRONG_SECRET}
+    for option, value in options.items():
+        spark.conf.set(f"fs.s3a.bucket.{bucket}.{option}", value)
+    try:
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - Py4J's error, whatever its class
+            spark.read.csv(f"s3a://{bucket}/any/").collect()
+    finally:
+        for option in options:
+            spark.conf.unset(f"fs.s3a.bucket.{bucket}.{option}")
+    text = str(raised.value)
+    assert "403" in text or "Forbidden" in text or "AccessDenied" in text, text[:2000]
+    assert WRONG_ID not in text and WRONG_SECRET not in text
