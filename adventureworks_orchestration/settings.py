@@ -19,6 +19,11 @@ TABLE_FORMATS: tuple[TableFormat, ...] = ("csv", "delta")
 
 DEFAULT_PARTITIONS_START = "2024-01-01"
 
+# The environment variables holding the S3 keys. Resources get the keys as ``dg.EnvVar`` of these
+# names (resources/wiring.py), so Dagster shows the names, never the values.
+ACCESS_KEY_ID_VARIABLE = "AWS_ACCESS_KEY_ID"
+SECRET_ACCESS_KEY_VARIABLE = "AWS_SECRET_ACCESS_KEY"
+
 
 @dataclass(frozen=True)
 class S3Settings:
@@ -128,8 +133,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         s3=S3Settings(
             endpoint=env.get("AWS_ENDPOINT") or None,
             region=env.get("AWS_REGION", "us-east-1"),
-            access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-            secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            access_key_id=env.get(ACCESS_KEY_ID_VARIABLE) or None,
+            secret_access_key=env.get(SECRET_ACCESS_KEY_VARIABLE) or None,
             warehouse_bucket=env.get("AWO_S3_BUCKET", "warehouse"),
             landing_bucket=env.get("AWO_LANDING_BUCKET", "landing"),
         ),

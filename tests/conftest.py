@@ -18,7 +18,7 @@ from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter,
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
 from adventureworks_orchestration.landing.paths import LANDING_TABLES
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
@@ -61,6 +61,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 @pytest.fixture(scope="session")
 def s3_store(s3_server: S3Server) -> S3Settings:
+    """The test server's store. Its keys are also put in this process's environment: resources
+    read them from there when a run starts (resources/wiring.py), as in a deployment."""
+    os.environ["AWS_ACCESS_KEY_ID"] = ACCESS_KEY
+    os.environ["AWS_SECRET_ACCESS_KEY"] = SECRET_KEY
     return S3Settings(
         endpoint=s3_server.endpoint, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY
     )
@@ -76,7 +80,8 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
         settings = make_settings(data_dir, storage="s3", s3=store)
     builder = SparkSession.builder
-    config = spark_config(settings, delta=True)
+    credentials = s3a_credentials_config(settings.s3.access_key_id, settings.s3.secret_access_key)
+    config = {**spark_config(settings, delta=True), **credentials}
     for key, value in config.items():
         builder = builder.config(key, value)
     with jar_resolution_lock(config):  # two xdist workers may start on an empty cache
@@ -97,7 +102,8 @@ def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # every Spark service on loopback
     builder = SparkSession.builder
     settings = make_settings(tmp_path_factory.mktemp("spark"), storage="s3", s3=s3_store)
-    config = spark_config(settings, delta=True)
+    credentials = s3a_credentials_config(settings.s3.access_key_id, settings.s3.secret_access_key)
+    config = {**spark_config(settings, delta=True), **credentials}
     for key, value in config.items():
         builder = builder.config(key, value)
     with jar_resolution_lock(config):  # two xdist workers may start on an empty cache

@@ -5,7 +5,11 @@ services' commands and environment for real.)"""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,12 +64,20 @@ def test_built_images_and_mounted_files_exist(compose):
                 assert (PROJECT_ROOT / source).exists(), f"{name} mounts missing {source}"
 
 
-def test_every_variable_has_a_default():
+def test_every_variable_but_the_secrets_has_a_default():
+    """The secrets have none (``${NAME:?error}``): compose refuses to start without them."""
+    from adventureworks_orchestration.example_secrets import EXAMPLE_SECRETS
+
     text = COMPOSE.read_text()
     references = re.findall(r"(?<!\$)\$\{([^}]+)\}", text)
     assert references
-    without_default = [ref for ref in references if ":-" not in ref]
+    required = {ref.split(":?")[0] for ref in references if ":?" in ref}
+    assert required == set(EXAMPLE_SECRETS)
+    without_default = [ref for ref in references if ":-" not in ref and ":?" not in ref]
     assert without_default == []
+    defaulted = {ref.split(":-")[0] for ref in references if ":-" in ref}
+    assert not defaulted & set(EXAMPLE_SECRETS), "no secret has a working default"
+    assert not [value for value in EXAMPLE_SECRETS.values() if value in text]
 
 
 def _defaults(environment: dict) -> dict[str, str]:
@@ -117,7 +129,7 @@ def test_every_setting_can_be_overridden_from_dotenv_with_the_codes_default(comp
     not_overridable = sorted(
         name
         for name in asked.asked
-        if not str(environment.get(name, "")).startswith(f"${{{name}:-")
+        if not str(environment.get(name, "")).startswith((f"${{{name}:-", f"${{{name}:?"))
     )
     assert not_overridable == [], (
         "add NAME: ${NAME:-default} to x-dagster-env in docker-compose.yml"
@@ -217,3 +229,55 @@ def test_workspace_points_at_the_code_location_service(compose):
     )
     assert defaults[grpc["host"]["env"]] == "code-location"
     assert defaults[grpc["port"]["env"]] == command[str(list(command.values()).index("-p") + 1)]
+
+
+def _example_dotenv() -> dict[str, str]:
+    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_env_example_holds_the_example_secrets_and_says_to_change_them():
+    from adventureworks_orchestration.example_secrets import EXAMPLE_SECRETS
+
+    text = (PROJECT_ROOT / ".env.example").read_text()
+    assert _example_dotenv() == EXAMPLE_SECRETS
+    assert "CHANGE EVERY SECRET" in text
+    for ignore in (".gitignore", ".dockerignore"):
+        assert ".env" in (PROJECT_ROOT / ignore).read_text().splitlines(), ignore
+
+
+def test_compose_refuses_to_start_without_the_secrets():
+    from .deployment import compose
+
+    dotenv = _example_dotenv()
+    del dotenv["AWS_SECRET_ACCESS_KEY"]
+    with pytest.raises(KeyError, match="AWS_SECRET_ACCESS_KEY"):
+        compose.environment("code-location", dotenv)
+
+
+def _create_buckets(dotenv: dict[str, str]) -> subprocess.CompletedProcess:
+    """``awo create-buckets`` (every Dagster service waits for it) in its compose environment,
+    against a port where nothing listens."""
+    from .deployment import compose
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = compose.environment("create-buckets", {**dotenv, "AWS_ENDPOINT": endpoint})
+    env = {**env, "PATH": os.environ["PATH"], "AWO_DATA_DIR": "unused"}
+    awo = str(Path(sys.executable).parent / "awo")
+    return subprocess.run([awo, "create-buckets"], env=env, capture_output=True, text=True)
+
+
+def test_the_stack_stops_at_create_buckets_on_the_example_secrets_unless_a_local_trial():
+    from adventureworks_orchestration.example_secrets import EXAMPLE_SECRETS
+
+    refused = _create_buckets(_example_dotenv())
+    assert refused.returncode == 2, refused.stderr
+    assert "AWO_LOCAL_TRIAL=true" in refused.stderr
+    for name, value in EXAMPLE_SECRETS.items():
+        assert name in refused.stderr and value not in refused.stdout + refused.stderr
+
+    trial = _create_buckets({**_example_dotenv(), "AWO_LOCAL_TRIAL": "true"})
+    assert "example values" not in trial.stderr
+    assert "cannot list buckets" in trial.stderr, "it went on to the store"

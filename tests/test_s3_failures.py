@@ -57,11 +57,12 @@ def store(s3_store):
     ids=["missing-bucket", "wrong-secret", "unreachable-endpoint"],
 )
 def test_run_fails_at_start_with_one_clear_sentence(
-    tmp_path, instance, spark, store, change, expected
+    tmp_path, instance, spark, store, change, expected, monkeypatch
 ):
     if change.get("endpoint") == "UNREACHABLE":
         change = {"endpoint": f"http://127.0.0.1:{_unused_port()}"}
     settings = make_settings(tmp_path, storage="s3", s3=replace(store, **change))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", settings.s3.secret_access_key)  # runs read it
 
     with pytest.raises(ObjectStoreError, match=expected):
         check_buckets(settings.s3, [settings.s3.warehouse_bucket])

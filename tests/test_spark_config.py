@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
 
@@ -26,7 +26,6 @@ def test_s3a_uses_spark_hadoop_keys_from_the_lessons_variables(tmp_path):
     config = spark_config(_s3_settings(tmp_path))
     assert config["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"
     assert config["spark.hadoop.fs.s3a.path.style.access"] == "true"
-    assert config["spark.hadoop.fs.s3a.access.key"] == "k"
     assert config["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
     assert "NativeS3FileSystem" not in str(config)
 
@@ -99,3 +98,22 @@ def test_driver_java_options_keep_a_data_folder_with_spaces_and_quotes_in_one_ar
     options = shlex.split(spark_logging_config(data_dir)[DRIVER_JAVA_OPTIONS])
     assert len(options) == 2
     assert options[1] == f"-Dawo.spark.log.dir={data_dir.absolute() / 'logs'}"
+
+
+def test_the_s3_keys_are_not_in_the_resource_config_dagster_shows(tmp_path):
+    """Dagster shows ``spark_config`` as the resource's configured value: no key in it."""
+    config = spark_config(_s3_settings(tmp_path))
+    assert not {"spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.secret.key"} & set(config)
+    assert "k" not in config.values() and "s" not in config.values()
+
+
+def test_spark_redacts_the_s3a_keys_with_the_regex_it_is_given(tmp_path):
+    """Spark shows properties whose names match ``spark.redaction.regex`` as redacted in its UI
+    and event logs; the regex set here (Spark's default) matches both S3A keys."""
+    import re
+
+    config = spark_config(_s3_settings(tmp_path))
+    regex = re.compile(config["spark.redaction.regex"])
+    for key in s3a_credentials_config("k", "s"):
+        assert regex.search(key), key
+    assert not regex.search("spark.hadoop.fs.s3a.endpoint")

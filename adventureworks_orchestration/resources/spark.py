@@ -2,20 +2,26 @@
 
 Local mode on loopback by default; ``AWO_SPARK_MASTER`` points it at a cluster. A run shares one
 session across all its steps because the definitions use the in-process executor.
+
+The S3 keys are not part of ``spark_config`` (which Dagster shows as the resource's configured
+value): the resource gets them as ``dg.EnvVar`` fields and adds them to the session's properties
+only when it starts the session, at run time.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Any
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
+from dagster_pyspark.resources import spark_session_from_config
 from pyspark.sql import SparkSession
 
 from ..dead_runs import fail_dead_local_runs, record_worker
-from ..settings import Settings
+from ..settings import ACCESS_KEY_ID_VARIABLE, SECRET_ACCESS_KEY_VARIABLE, Settings
 from ..storage.s3 import (
     ObjectStoreError,
     check_buckets,
@@ -40,6 +46,9 @@ def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, 
         "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "false",
+        # Spark's default since 3.x, said here so that no deployment can drop it: property values
+        # whose names match are shown as *********(redacted) in the Spark UI and event logs.
+        "spark.redaction.regex": REDACTION_REGEX,
     }
     if settings.spark_master.startswith("local"):
         config["spark.driver.host"] = "127.0.0.1"
@@ -53,6 +62,14 @@ def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, 
     if uses_delta:
         config = with_delta(config, settings)
     return config
+
+
+# Matches spark.hadoop.fs.s3a.access.key and .secret.key (and Spark's own secrets, passwords and
+# tokens); Java regex syntax, also valid in Python's ``re`` for the tests.
+REDACTION_REGEX = "(?i)secret|password|token|access[.]?key"
+
+S3A_ACCESS_KEY = "spark.hadoop.fs.s3a.access.key"
+S3A_SECRET_KEY = "spark.hadoop.fs.s3a.secret.key"
 
 
 def cluster_config(settings: Settings) -> dict[str, str]:
@@ -74,6 +91,7 @@ def s3a_config(settings: Settings) -> dict[str, str]:
     ``s3a://`` connector from ``hadoop-aws`` and Hadoop keys prefixed ``spark.hadoop.``. The jar
     and the AWS SDK bundle come from Maven Central once, into a persistent ivy cache. Retries are
     kept short so a wrong endpoint fails in seconds; the run's pre-flight check says why first.
+    The keys are not here: see ``s3a_credentials_config``.
     """
     s3 = settings.s3
     config = {
@@ -84,8 +102,6 @@ def s3a_config(settings: Settings) -> dict[str, str]:
         "spark.hadoop.fs.s3a.aws.credentials.provider": (
             "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
         ),
-        "spark.hadoop.fs.s3a.access.key": s3.access_key_id or "",
-        "spark.hadoop.fs.s3a.secret.key": s3.secret_access_key or "",
         "spark.hadoop.fs.s3a.attempts.maximum": "3",
         "spark.hadoop.fs.s3a.retry.limit": "3",
         "spark.hadoop.fs.s3a.connection.establish.timeout": "5s",
@@ -98,14 +114,26 @@ def s3a_config(settings: Settings) -> dict[str, str]:
     return config
 
 
+def s3a_credentials_config(access_key_id: str | None, secret_access_key: str | None) -> dict:
+    """The S3A key properties, added to the session's properties when the session starts."""
+    if not (access_key_id or secret_access_key):
+        return {}
+    return {S3A_ACCESS_KEY: access_key_id or "", S3A_SECRET_KEY: secret_access_key or ""}
+
+
 class SparkResource(PySparkResource):
     """``PySparkResource`` that checks what Spark will need before starting it.
 
     A missing JDK, an unreachable S3 endpoint, wrong keys or a missing bucket would otherwise show
     up as a Py4J or S3A stack trace after minutes of retries; here each is one sentence at the
     start of the run.
+
+    ``s3_access_key_id`` / ``s3_secret_access_key`` are given as ``dg.EnvVar`` (see
+    ``build_spark_resource``), so Dagster shows the variables' names, not their values.
     """
 
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
     preflight_s3_buckets: list[str] = []
     # the bucket tables commit to: its store must honour conditional writes (storage/s3.py)
     preflight_commit_bucket: str = ""
@@ -118,15 +146,22 @@ class SparkResource(PySparkResource):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if self.preflight_s3_buckets:
             try:
-                store = s3_settings_from_spark_config(self.spark_config)
+                store = replace(
+                    s3_settings_from_spark_config(self.spark_config),
+                    access_key_id=self.s3_access_key_id,
+                    secret_access_key=self.s3_secret_access_key,
+                )
                 check_buckets(store, self.preflight_s3_buckets)
                 if self.preflight_commit_bucket:
                     check_conditional_writes(store, self.preflight_commit_bucket)
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
         started, starting = time.monotonic(), SparkSession.getActiveSession() is None
+        # PySparkResource.setup_for_execution with the keys added; ``_spark_session`` is the
+        # attribute its ``spark_session`` property returns (dagster_pyspark has no public setter).
+        credentials = s3a_credentials_config(self.s3_access_key_id, self.s3_secret_access_key)
         with jar_resolution_lock(self.spark_config):
-            super().setup_for_execution(context)
+            self._spark_session = spark_session_from_config({**self.spark_config, **credentials})
         if starting:  # once per run: the IO manager's nested copy of this resource reuses it
             seconds = time.monotonic() - started
             message = session_ready_message(
@@ -150,8 +185,15 @@ def _account_for_run_workers(context: dg.InitResourceContext) -> None:
 
 def build_spark_resource(settings: Settings, *, delta: bool | None = None) -> SparkResource:
     buckets = [settings.s3.warehouse_bucket, settings.s3.landing_bucket] if settings.uses_s3 else []
+    keys = {}
+    if settings.uses_s3:
+        keys = {
+            "s3_access_key_id": dg.EnvVar(ACCESS_KEY_ID_VARIABLE),
+            "s3_secret_access_key": dg.EnvVar(SECRET_ACCESS_KEY_VARIABLE),
+        }
     return SparkResource(
         spark_config=spark_config(settings, delta=delta),
+        **keys,
         preflight_s3_buckets=buckets,
         preflight_commit_bucket=settings.s3.warehouse_bucket if settings.uses_s3 else "",
     )

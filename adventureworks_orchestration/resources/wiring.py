@@ -1,14 +1,19 @@
-"""The resources for a storage choice: the SAME keys for every storage and format, chosen here."""
+"""The resources for a storage choice: the SAME keys for every storage and format, chosen here.
+
+S3 credentials reach the resources only as ``dg.EnvVar`` (Dagster resolves them when a run starts
+and shows the variable's name wherever it shows the resource's configured values).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 
 from ..constants import IO_MANAGER_KEY, SPARK_RESOURCE_KEY
-from ..settings import Settings
+from ..settings import ACCESS_KEY_ID_VARIABLE, SECRET_ACCESS_KEY_VARIABLE, Settings
 from .csv_io_manager import LocalPartitionedCsvIOManager, S3PartitionedCsvIOManager
 from .delta_io_manager import LocalPartitionedDeltaIOManager, S3PartitionedDeltaIOManager
 from .landing_zone import LandingZone
@@ -28,6 +33,8 @@ def build_resources(
 ) -> dict[str, Any]:
     """``assets``: when any of them is stored as Delta by its own metadata, the Spark session
     gets Delta too (``AWO_TABLE_FORMAT=delta`` gives it to every session)."""
+    if settings.uses_s3:
+        require_keys_from_environment(settings)
     spark = build_spark_resource(settings, delta=uses_delta(settings, assets))
     storage_options = {  # the quarantine is stored as CSV tables with these options too
         "keep_replaced_minutes": settings.storage_keep_replaced_minutes,
@@ -52,8 +59,7 @@ def build_resources(
             root=settings.landing_root,
             s3_endpoint=settings.s3.endpoint,
             s3_region=settings.s3.region,
-            s3_access_key_id=settings.s3.access_key_id,
-            s3_secret_access_key=settings.s3.secret_access_key,
+            **_landing_keys(settings),
             warehouse_root=settings.warehouse_root,
             duplicate_lookback_days=settings.quality_duplicate_lookback_days,
             max_quarantine_share=settings.quality_max_quarantine_share,
@@ -72,3 +78,32 @@ def uses_delta(settings: Settings, assets: Sequence[dg.AssetsDefinition] = ()) -
         for spec in asset.specs
         if (value := (spec.metadata or {}).get(TABLE_FORMAT_METADATA_KEY)) is not None
     )
+
+
+def _landing_keys(settings: Settings) -> dict[str, Any]:
+    if not settings.uses_s3:
+        return {}
+    return {
+        "s3_access_key_id": dg.EnvVar(ACCESS_KEY_ID_VARIABLE),
+        "s3_secret_access_key": dg.EnvVar(SECRET_ACCESS_KEY_VARIABLE),
+    }
+
+
+def require_keys_from_environment(settings: Settings, env: Mapping[str, str] | None = None) -> None:
+    """Refuse settings whose S3 keys are not the environment's: the resources would use the
+    environment's (they read ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` at run time), not
+    the ones these settings carry. The message names the variables, never a value."""
+    env = os.environ if env is None else env
+    differing = [
+        name
+        for name, value in (
+            (ACCESS_KEY_ID_VARIABLE, settings.s3.access_key_id),
+            (SECRET_ACCESS_KEY_VARIABLE, settings.s3.secret_access_key),
+        )
+        if (env.get(name) or None) != value
+    ]
+    if differing:
+        raise ValueError(
+            f"the S3 settings' keys differ from {' and '.join(differing)} in the environment; "
+            "resources read the keys from the environment when a run starts, so set them there"
+        )

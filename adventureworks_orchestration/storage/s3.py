@@ -14,11 +14,28 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from ..settings import S3Settings
+from ..settings import ACCESS_KEY_ID_VARIABLE, SECRET_ACCESS_KEY_VARIABLE, S3Settings
 
 
 class ObjectStoreError(RuntimeError):
     """The store cannot be used as configured; the message says what to check."""
+
+
+def without_keys(text: str, s3: S3Settings) -> str:
+    """``text`` with each S3 key replaced by the name of its variable (a store's error message
+    may quote what it was sent). Keys shorter than 4 characters are left: they are no secret and
+    replacing them would garble the sentence."""
+    for name, value in (
+        (SECRET_ACCESS_KEY_VARIABLE, s3.secret_access_key),
+        (ACCESS_KEY_ID_VARIABLE, s3.access_key_id),
+    ):
+        if value and len(value) >= 4:
+            text = text.replace(value, f"<{name}>")
+    return text
+
+
+def _error(s3: S3Settings, message: str) -> ObjectStoreError:
+    return ObjectStoreError(without_keys(message, s3))
 
 
 def s3_client(s3: S3Settings, *, connect_timeout: float = 5, read_timeout: float = 60):  # noqa: ANN201
@@ -44,33 +61,36 @@ def check_buckets(s3: S3Settings, buckets: Iterable[str]) -> None:
     """Raise ``ObjectStoreError`` naming the endpoint and bucket unless every bucket is usable."""
     endpoint = s3.endpoint or "AWS S3 (no AWS_ENDPOINT set)"
     if not (s3.access_key_id and s3.secret_access_key):
-        raise ObjectStoreError(
-            f"no S3 credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        raise _error(
+            s3, f"no S3 credentials for {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         )
     client = s3_client(s3, connect_timeout=3, read_timeout=10)
     for bucket in buckets:
         try:
             client.head_bucket(Bucket=bucket)
         except EndpointConnectionError:
-            raise ObjectStoreError(
+            raise _error(
+                s3,
                 f"cannot reach the S3 endpoint {endpoint}: is the server running, and is "
-                "AWS_ENDPOINT right (scheme, host and port)?"
+                "AWS_ENDPOINT right (scheme, host and port)?",
             ) from None
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == 404:
-                raise ObjectStoreError(
+                raise _error(
+                    s3,
                     f"bucket {bucket!r} does not exist at {endpoint}: create it "
-                    "('awo create-buckets') or set AWO_S3_BUCKET / AWO_LANDING_BUCKET"
+                    "('awo create-buckets') or set AWO_S3_BUCKET / AWO_LANDING_BUCKET",
                 ) from None
             if status in (401, 403):
-                raise ObjectStoreError(
+                raise _error(
+                    s3,
                     f"access to bucket {bucket!r} at {endpoint} was refused ({status}): check "
-                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
                 ) from None
-            raise ObjectStoreError(f"bucket {bucket!r} at {endpoint}: {exc}") from None
+            raise _error(s3, f"bucket {bucket!r} at {endpoint}: {exc}") from None
         except BotoCoreError as exc:
-            raise ObjectStoreError(f"cannot use the S3 endpoint {endpoint}: {exc}") from None
+            raise _error(s3, f"cannot use the S3 endpoint {endpoint}: {exc}") from None
 
 
 CONDITIONAL_WRITE_PROBE_PREFIX = "_awo/conditional-write-probe"
@@ -105,8 +125,14 @@ def check_conditional_writes(s3: S3Settings, bucket: str) -> None:
                 elif status not in (409, 412):
                     raise
     except (ClientError, BotoCoreError) as exc:
-        raise ObjectStoreError(
-            f"cannot write a probe object to bucket {bucket!r} at {endpoint}: {exc}"
+        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+        check = (
+            f" (refused, {status}): check {ACCESS_KEY_ID_VARIABLE} and {SECRET_ACCESS_KEY_VARIABLE}"
+            if status in (401, 403)
+            else ""
+        )
+        raise _error(
+            s3, f"cannot write a probe object to bucket {bucket!r} at {endpoint}{check}: {exc}"
         ) from None
     finally:
         try:
@@ -114,11 +140,12 @@ def check_conditional_writes(s3: S3Settings, bucket: str) -> None:
         except (ClientError, BotoCoreError):
             pass
     if ignored:
-        raise ObjectStoreError(
+        raise _error(
+            s3,
             f"the S3 store at {endpoint} ignores conditional writes ({', '.join(ignored)}) in "
             f"bucket {bucket!r}. Table commits rely on them so that two writers can never both "
             "publish; use a store that honours them (AWS S3 does, as do current MinIO and "
-            "SeaweedFS releases)."
+            "SeaweedFS releases).",
         )
 
 
@@ -139,9 +166,10 @@ def ensure_buckets(s3: S3Settings, buckets: Iterable[str]) -> list[str]:
     try:
         existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     except (BotoCoreError, ClientError) as exc:
-        raise ObjectStoreError(
+        raise _error(
+            s3,
             f"cannot list buckets at {s3.endpoint or 'AWS S3'} ({exc}): check AWS_ENDPOINT, "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
         ) from None
     created = []
     for bucket in buckets:

@@ -1,9 +1,9 @@
 """docker-compose.yml and the Dockerfile read the way Docker would read them, so the test
 deployment runs their services' commands and environment for real on a machine without Docker.
 
-Only what the harness needs: ``${VAR:-default}`` / ``${VAR}`` / ``$$`` interpolation against a
-``.env``-like mapping, a service's environment, command and health check, and where the
-Dockerfile copies the project's files inside the image.
+Only what the harness needs: ``${VAR:-default}`` / ``${VAR:?error}`` / ``${VAR}`` / ``$$``
+interpolation against a ``.env``-like mapping, a service's environment, command and health check,
+and where the Dockerfile copies the project's files inside the image.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 
-_REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_REFERENCE = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*)|:\?(?P<error>[^}]*))?\}"
+)
 
 
 @cache
@@ -28,12 +30,17 @@ def compose_file() -> dict:
 
 
 def interpolate(value: object, dotenv: Mapping[str, str]) -> str:
-    """Compose's rule: ``${VAR:-default}`` is VAR from ``.env`` when set and not empty."""
+    """Compose's rule: ``${VAR:-default}`` is VAR from ``.env`` when set and not empty;
+    ``${VAR:?error}`` stops with the error unless it is."""
 
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
         name, default = match.group("name"), match.group("default")
+        if match.group("error") is not None:
+            if not dotenv.get(name):
+                raise KeyError(f"{name}: {match.group('error')}")
+            return dotenv[name]
         if default is None and name not in dotenv:
             raise KeyError(f"docker-compose.yml uses ${{{name}}} without a default")
         return dotenv.get(name) or (default or "")
