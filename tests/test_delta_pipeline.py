@@ -143,12 +143,16 @@ def env_settings(tmp_path, monkeypatch, spark):
 ATTEMPTS = 1 + SPARK_RETRY_POLICY.max_retries
 
 
-def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, monkeypatch):
-    """The step fails right AFTER its Delta commit (as a crash there would), in every attempt: the
-    step's automatic retries (its RetryPolicy) and then a re-execution of the run from the failure
-    run it again, and each time Delta's idempotent write skips the commit."""
+def test_a_retried_step_does_not_write_twice_and_a_re_execution_writes_what_it_reads(
+    spark, env_settings, monkeypatch
+):
+    """The step fails right AFTER its Delta commit (as a crash there would), in every attempt:
+    the step's automatic retries (its RetryPolicy, same run) find their commit and skip it. The
+    run is then re-executed from the failure after the landing files were fixed (here: other
+    rows), as the README tells an operator to: the re-execution is a new run and writes the rows
+    it read, never keeping the old version as if it were the new one."""
     write_landing(env_settings, DAYS)
-    victim = "labs/transformed/bookings"
+    victim = "labs/source/bookings"  # the step that reads the landing files
     real = table_io_manager._add_per_day_metadata
     failures = []
 
@@ -170,8 +174,9 @@ def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, mon
         assert failures == [(1, False)] + [(1, True)] * (ATTEMPTS - 1), "retries skipped the commit"
         table = stored(spark, env_settings, victim, "delta")
         assert table.version() == 1
-        committed = {day: table.read([day]).count() for day in DAYS}
+        before = {day: table.read([day]).count() for day in DAYS}
 
+        write_landing(env_settings, DAYS, bookings_per_day=7)  # the fixed files
         retry = dg.execute_job(
             job,
             instance=instance,
@@ -180,7 +185,10 @@ def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, mon
         )
 
         assert retry.success
-        assert table.version() == 1, "the retried step committed nothing new"
+        table = stored(spark, env_settings, victim, "delta")  # a fresh reader
+        assert table.version() == 2, "the re-execution wrote the rows it read"
+        after = {day: table.read([day]).count() for day in DAYS}
+        assert after != before and all(0 < n <= 7 for n in after.values()), after
         events = [
             e
             for e in retry.get_asset_materialization_events()
@@ -189,7 +197,7 @@ def test_a_re_executed_run_does_not_write_a_table_twice(spark, env_settings, mon
         assert {e.materialization.partition for e in events} == set(DAYS)
         for event in events:
             meta = event.materialization.metadata
-            assert "delta_write_skipped" in meta and meta["delta_version"].value == 1
-            assert meta["dagster/row_count"].value == committed[event.materialization.partition]
+            assert "delta_write_skipped" not in meta and meta["delta_version"].value == 2
+            assert meta["dagster/row_count"].value == after[event.materialization.partition]
         reports = stored(spark, env_settings, "labs/reports/revenue_per_facility", "delta")
         assert reports.read(DAYS).count() > 0, "the downstream steps ran in the retry"

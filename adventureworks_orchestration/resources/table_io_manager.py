@@ -26,7 +26,7 @@ from .spark_errors import explain_file_failure
 PARTITION_COLUMN_METADATA_KEY = "partition_column"
 TABLE_FORMAT_METADATA_KEY = "table_format"
 DEFAULT_PARTITION_COLUMN = "partition_date"
-# Delta's idempotent-write app id of a materialization: the same for a run and its re-executions.
+# Delta's idempotent-write app id: the same for every attempt of a step within one run.
 TXN_APP_ID_PREFIX = "dagster-run:"
 
 
@@ -167,13 +167,13 @@ class S3PartitionedTableIOManager(PartitionedTableIOManager):
 
 
 def _write(table: DayTable, obj: DataFrame, days: list[str], context: dg.OutputContext):  # noqa: ANN202
-    """The write, keyed for Delta's exactly-once by the run's root run id: a re-execution of a
-    run (from failure, or an automatic retry) or a retried step finds its earlier commit."""
+    """The write, keyed for Delta's exactly-once by the run id: a retried step of the same run
+    (its RetryPolicy) finds its earlier commit and writes nothing twice. A re-execution is a new
+    run and writes again: its inputs may have been fixed since (a corrected landing file), and
+    keying by the root run id would keep the old rows while recording the new input."""
     if not isinstance(table, DeltaDayTable):
         return table.write(obj, days, run_id=context.run_id)
-    step_context = getattr(context, "step_context", None)
-    root_run_id = step_context.dagster_run.root_run_id if step_context else None
-    app_id = TXN_APP_ID_PREFIX + (root_run_id or context.run_id)
+    app_id = TXN_APP_ID_PREFIX + context.run_id
     return table.write(obj, days, run_id=context.run_id, txn_app_id=app_id)
 
 

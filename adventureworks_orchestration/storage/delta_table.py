@@ -21,7 +21,7 @@ Writing a range of days
    failure or ``kill -9`` before the commit leaves Parquet files that no version names (never
    read; VACUUM deletes them).
 
-Exactly once: ``txn_app_id`` (the IO manager passes the Dagster run's root run id) is recorded in
+Exactly once: ``txn_app_id`` (the IO manager passes the Dagster run's id) is recorded in
 the commit (Delta's ``txnAppId``/``txnVersion``), and Delta skips a later write with the same app
 id instead of committing it again; ``DeltaWriteResult.skipped`` then says so and names the version
 that first wrote it.

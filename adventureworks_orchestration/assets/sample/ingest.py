@@ -87,7 +87,14 @@ def ingested(
     run_id: str,
     log: dg.DagsterLogManager,
 ) -> Iterator[dict[str, IngestedTable]]:
-    """Every table of ``files`` validated and its quarantine written; kept until the end."""
+    """Every table of ``files`` validated and its quarantine written; kept until the end.
+
+    Kept (persisted) frames of an EARLIER run in this process are dropped first: when a step
+    fails in the IO manager, its frames can outlive it, and Spark's cache, which matches a new
+    read of the same landing paths to the old cached rows, would serve the old file contents to
+    a re-run after the files were fixed.
+    """
+    spark.catalog.clearCache()
     kept: list[DataFrame] = []
     try:
         tables: dict[str, IngestedTable] = {}
