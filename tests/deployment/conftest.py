@@ -112,6 +112,7 @@ def deployment(
         "AWO_SPARK_CORES_MAX": str(CORES_PER_RUN),
         "AWO_SPARK_EXECUTOR_MEMORY": "512m",
         "AWO_SENSOR_INTERVAL_SECONDS": "2",
+        "AWO_FRESHNESS_INTERVAL_SECONDS": "2",
         "AWO_S3_BUCKET": f"warehouse-{suffix}",
         "AWO_LANDING_BUCKET": f"landing-{suffix}",
         "DAGSTER_POSTGRES_HOST": postgres.host,
