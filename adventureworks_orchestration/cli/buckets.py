@@ -1,7 +1,7 @@
 """Create the warehouse and landing buckets named by AWO_S3_BUCKET and AWO_LANDING_BUCKET at
 AWS_ENDPOINT (existing buckets are left as they are), then check both can be used.
 
-Refuses the example secrets of .env.example first (``example_secrets``): in the compose stack
+Refuses the example secrets of .env.example first (example_secrets.py): in the compose stack
 every Dagster service waits for this command to succeed."""
 
 from __future__ import annotations

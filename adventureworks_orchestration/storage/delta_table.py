@@ -54,7 +54,7 @@ from .delta_history import TableVersion, operation_note, parse_note, table_versi
 from .errors import PartitionedTableError, StorageError
 from .layout import day_folder, new_write_id
 from .lease import WriteLease
-from .object_store import ObjectStore, object_store_for
+from .object_store import ObjectStore, object_store_for, spark_location
 from .partitioned_table import WriteResult
 from .s3 import s3_settings_from_session
 
@@ -118,6 +118,7 @@ class DeltaDayTable:
     ) -> None:
         self.spark = spark
         self.root = root.rstrip("/")
+        self.spark_root = spark_location(self.root)  # what Spark is given (see spark_location)
         self.partition_column = partition_column
         self.name = name or self.root
         self.options = options or DeltaOptions()
@@ -137,13 +138,13 @@ class DeltaDayTable:
     def exists(self) -> bool:
         from delta.tables import DeltaTable
 
-        return DeltaTable.isDeltaTable(self.spark, self.root)
+        return DeltaTable.isDeltaTable(self.spark, self.spark_root)
 
     def _delta(self):  # noqa: ANN202 - delta.tables.DeltaTable, imported lazily
         from delta.tables import DeltaTable
 
         try:
-            return DeltaTable.forPath(self.spark, self.root)
+            return DeltaTable.forPath(self.spark, self.spark_root)
         except Exception as exc:
             raise self._translated(exc, []) from None
 
@@ -185,7 +186,7 @@ class DeltaDayTable:
             if txn_app_id:
                 writer = writer.option("txnAppId", txn_app_id).option("txnVersion", "0")
             try:
-                writer.save(self.root)
+                writer.save(self.spark_root)
             except Exception as exc:
                 raise self._translated(exc, days) from None
             commit = self._find_commit("write_id", write_id)
@@ -220,7 +221,7 @@ class DeltaDayTable:
                 .mode("append")
                 .partitionBy(self.partition_column)
                 .option("userMetadata", operation_note("create"))
-                .save(self.root)
+                .save(self.spark_root)
             )
         except Exception as exc:
             raise self._translated(exc, []) from None
@@ -274,7 +275,7 @@ class DeltaDayTable:
         if version is not None:
             reader = reader.option("versionAsOf", version)
         try:
-            frame = reader.load(self.root)
+            frame = reader.load(self.spark_root)
         except Exception as exc:
             raise self._translated(exc, []) from None
         if days is None:
