@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from .day_counts import outside_days_error
 from .errors import ConcurrentWriteError, PartitionedTableError, SchemaChangeError, StorageError
@@ -22,7 +22,7 @@ _SCHEMA = re.compile(r"DELTA_FAILED_TO_MERGE_FIELDS|SCHEMA_MISMATCH|INCOMPATIBLE
 def translate(exc: Exception, name: str, root: str, column: str, days: Sequence[str]) -> Exception:
     """The storage error for a failed Delta read or write of ``days``; anything else unchanged."""
     text = str(exc)
-    missing_root = "PATH_NOT_FOUND" in text and urlparse(root).path in text
+    missing_root = "PATH_NOT_FOUND" in text and unquote(urlparse(root).path) in text
     if missing_root or "DELTA_MISSING_DELTA_TABLE" in text or "is not a Delta table" in text:
         return PartitionedTableError(f"{name} has no stored days; materialize it first")
     if "DELTA_REPLACE_WHERE_MISMATCH" in text:
