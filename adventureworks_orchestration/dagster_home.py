@@ -69,6 +69,4 @@ def create_databases(folder: Path) -> None:
     with dg.DagsterInstance.from_config(str(folder)) as instance:
         instance.get_run_records(limit=1)
         instance.all_instigator_state()
-        instance.get_event_records(
-            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_MATERIALIZATION), limit=1
-        )
+        instance.fetch_materializations(dg.AssetKey("awo-create-databases"), limit=1)
