@@ -203,11 +203,7 @@ def record_ingested(instance: dg.DagsterInstance, lister: S3LandingLister) -> No
             dg.AssetMaterialization(
                 asset_key=["labs", "source", table],
                 partition=day,
-                metadata={
-                    "landing_file": item.key,
-                    "landing_size": item.size,
-                    "landing_etag": item.etag,
-                },
+                metadata=item.provenance(),
             )
         )
 

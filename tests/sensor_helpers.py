@@ -34,7 +34,9 @@ NOW = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)  # last complete day: 2024-
 RUN_KEY_TAG = "dagster/run_key"  # what the daemon tags a sensor's run with
 
 
-class _Lines(logging.Handler):
+class LogLines(logging.Handler):
+    """Collects the messages of a logger (what a sensor logged)."""
+
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[str] = []
@@ -67,7 +69,7 @@ class SensorDriver:
 
     def tick(self, now: dt.datetime = NOW) -> Tick:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor)
-        handler = _Lines()
+        handler = LogLines()
         context.log.addHandler(handler)
         lister = self.lister or build_landing_lister(self.settings)
         result = evaluate_landing(context, lister, self.settings, now)

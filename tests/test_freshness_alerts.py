@@ -5,7 +5,6 @@ that is down gets the alert on a later tick; with no URL the alert is a line in 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +13,8 @@ import pytest
 
 from adventureworks_orchestration.checks.webhook import post_json
 from adventureworks_orchestration.sensors.alert_sensor import evaluate_alerts
+
+from .sensor_helpers import LogLines
 
 REPORT = dg.AssetKey(["labs", "reports", "revenue_per_facility"])
 FRESHNESS = dg.AssetCheckKey(REPORT, "freshness")
@@ -63,22 +64,13 @@ def instance():
         yield ephemeral
 
 
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 class AlertSensor:
     def __init__(self, instance, url: str | None):
         self.instance, self.url, self.cursor = instance, url, None
 
     def tick(self) -> list[str]:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor)
-        lines = _Lines()
+        lines = LogLines()
         context.log.addHandler(lines)
         send = (lambda payload: post_json(self.url, payload, timeout=5)) if self.url else None
         self.cursor = evaluate_alerts(context, CHECKS, send).cursor

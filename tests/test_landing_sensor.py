@@ -331,11 +331,7 @@ def _record_ingested(instance, settings):
             dg.AssetMaterialization(
                 asset_key=["labs", "source", table],
                 partition=day,
-                metadata={
-                    "landing_file": item.key,
-                    "landing_size": item.size,
-                    "landing_etag": item.etag,
-                },
+                metadata=item.provenance(),
             )
         )
 

@@ -9,6 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..constants import (
+    LANDING_ETAG_METADATA_KEY,
+    LANDING_FILE_METADATA_KEY,
+    LANDING_SIZE_METADATA_KEY,
+)
+
 MAX_PAGE_SIZE = 1000  # what one S3 ListObjectsV2 request returns at most
 
 
@@ -17,6 +23,15 @@ class LandingObject:
     key: str  # relative to the landing root, e.g. bookings/members/2024-03-01.csv
     size: int
     etag: str  # changes whenever the content is replaced
+
+    def provenance(self) -> dict[str, str | int]:
+        """The materialization metadata that says which landing file built a source day (what the
+        landing sensor reads back to know a file was ingested)."""
+        return {
+            LANDING_FILE_METADATA_KEY: self.key,
+            LANDING_SIZE_METADATA_KEY: self.size,
+            LANDING_ETAG_METADATA_KEY: self.etag,
+        }
 
 
 class LandingLister(Protocol):

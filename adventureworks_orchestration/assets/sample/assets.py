@@ -22,10 +22,7 @@ from ...constants import (
     DUPLICATE_ROWS_METADATA_KEY,
     FOREIGN_KEYS_CHECK_NAME,
     IO_MANAGER_KEY,
-    LANDING_ETAG_METADATA_KEY,
-    LANDING_FILE_METADATA_KEY,
     LANDING_ROWS_METADATA_KEY,
-    LANDING_SIZE_METADATA_KEY,
     NON_NEGATIVE_CHECK_NAME,
     OWNERS,
     PRIMARY_KEY_CHECK_NAME,
@@ -169,12 +166,7 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
                 for item in files[table]:  # provenance and what became of the day's rows
                     day = parse_landing_path(item.key).day
                     context.add_asset_metadata(
-                        {
-                            LANDING_FILE_METADATA_KEY: item.key,
-                            LANDING_SIZE_METADATA_KEY: item.size,
-                            LANDING_ETAG_METADATA_KEY: item.etag,
-                            **_day_metadata(result, day),
-                        },
+                        {**item.provenance(), **_day_metadata(result, day)},
                         asset_key=_key(ASSET_PREFIX_SOURCE, table),
                         partition_key=day,
                     )
