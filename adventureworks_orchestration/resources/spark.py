@@ -11,6 +11,7 @@ only when it starts the session, at run time.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import replace
 from typing import Any
@@ -144,6 +145,10 @@ class SparkResource(PySparkResource):
         if self.spark_config.get("spark.master", "").startswith("local"):
             # Without it Spark picks the first non-loopback interface for some of its services.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            # Spark's Python workers run ``python3`` from PATH unless told otherwise: a run
+            # started as ``.venv/bin/dg launch`` (venv not activated) or by a service would get
+            # an interpreter without pyarrow or this project. Local workers use ours.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if self.preflight_s3_buckets:
             try:
                 store = replace(
