@@ -13,9 +13,14 @@ class InjectedFault(Exception):
     pass
 
 
-def fail_after_call(store: object, n: int, fault: Callable[[str], None]) -> list[str]:
+def fail_after_call(
+    store: object, n: int, fault: Callable[[str], None], *, dark_after: bool = False
+) -> list[str]:
     """Wrap ``store``'s methods so that ``fault(name)`` runs right after the n-th call returns.
 
+    With ``dark_after`` every later call raises before it reaches the store: what storage holds
+    is then exactly what the first n calls left, as when the process died right after call n
+    (no clean-up of ours reaches storage; Spark's own file writes are not store calls).
     Returns the list of calls made, in order (its length is the number of calls when n is 0).
     """
     calls: list[str] = []
@@ -23,6 +28,8 @@ def fail_after_call(store: object, n: int, fault: Callable[[str], None]) -> list
         original = getattr(store, name)
 
         def wrapped(*args, _original=original, _name=name, **kwargs):
+            if dark_after and 0 < n <= len(calls):
+                raise InjectedFault(f"the process is dead: {_name} after call {n}")
             result = _original(*args, **kwargs)
             if _name == "list":
                 result = list(result)

@@ -4,7 +4,6 @@ or wholly new, and the next write repairs and leaves nothing behind (local folde
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import subprocess
 import sys
 import textwrap
@@ -47,11 +46,16 @@ def _assert_whole_days_then_repair(spark, uri: str, label: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "fault", [raise_exception, raise_interrupt], ids=["exception", "terminate"]
+    ("fault", "dark_after"),
+    [(raise_exception, False), (raise_interrupt, False), (raise_exception, True)],
+    ids=["exception", "terminate", "death"],
 )
 def test_a_fault_after_each_storage_call_never_loses_or_splits_a_day(
-    spark, storage_settings, fault
+    spark, storage_settings, fault, dark_after
 ):
+    """``death``: after call n nothing more of the writer reaches storage (its clean-up
+    included), which is what a kill -9 right after that call leaves; real kills of real runs
+    are in test_kill_during_backfill.py."""
     base = warehouse_view(storage_settings).root_uri
     calls = _calls_of_a_clean_write(spark, f"{base}/probe")
     assert len(calls) >= 6, calls  # lease, manifest list/get, listing, lease check, commit, ...
@@ -60,7 +64,7 @@ def test_a_fault_after_each_storage_call_never_loses_or_splits_a_day(
         uri = f"{base}/t{n}"
         _table(spark, uri).write(rows_for(spark, DAYS, tag="old"), DAYS)
         victim = _table(spark, uri)
-        fail_after_call(victim.store, n, fault)
+        fail_after_call(victim.store, n, fault, dark_after=dark_after)
         new_rows = rows_for(spark, DAYS, per_day=4, tag="new")
         try:
             victim.write(new_rows, DAYS)
@@ -111,9 +115,13 @@ def _run_writer(storage_settings, s3_store, targets, as_interrupt: bool):
 
 
 @pytest.mark.slow
-def test_sigterm_as_dagster_handles_it_after_each_storage_call(spark, storage_settings, s3_store):
+def test_sigterm_as_dagster_handles_it_after_each_storage_call(spark, settings, s3_store):
     """A real SIGTERM after each call to a process that turns it into KeyboardInterrupt, as a
-    Dagster run worker does when the run is terminated: one process takes every signal."""
+    Dagster run worker does when the run is terminated: one process takes every signal.
+
+    Local storage only: the signal arrives between storage calls (never inside one), so what
+    it leaves on S3 is what the in-process ``terminate`` case above leaves there."""
+    storage_settings = settings
     base = warehouse_view(storage_settings).root_uri
     calls = _calls_of_a_clean_write(spark, f"{base}/probe")
     targets = [(n, f"{base}/t{n}") for n in range(1, len(calls) + 1)]
@@ -126,25 +134,6 @@ def test_sigterm_as_dagster_handles_it_after_each_storage_call(spark, storage_se
     for n, uri in targets:
         name = calls[n - 1]
         assert f"INTERRUPTED {n}" in done.stdout, f"call {n} ({name}): the interrupt was lost"
-        _assert_whole_days_then_repair(spark, uri, f"SIGTERM after call {n} ({name})")
-
-
-@pytest.mark.slow
-def test_sigterm_that_kills_on_the_spot_after_each_storage_call(spark, settings, s3_store):
-    """Python's default SIGTERM: the writer dies at once, no clean-up runs (as with kill -9).
-
-    One process (and JVM) per call, so local storage only: a death leaves behind exactly what
-    the calls made so far left, which the in-process fault test above covers on S3 as well."""
-    storage_settings = settings
-    base = warehouse_view(storage_settings).root_uri
-    calls = _calls_of_a_clean_write(spark, f"{base}/probe")
-    for n, name in enumerate(calls, start=1):
-        uri = f"{base}/t{n}"
-        _table(spark, uri).write(rows_for(spark, DAYS, tag="old"), DAYS)
-
-        done = _run_writer(storage_settings, s3_store, [(n, uri)], as_interrupt=False)
-
-        assert done.returncode == -signal.SIGTERM, f"call {n} ({name}): {done.stdout}"
         _assert_whole_days_then_repair(spark, uri, f"SIGTERM after call {n} ({name})")
 
 
