@@ -12,7 +12,13 @@ import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
-from ...checks.quality import bookings_failures, quarantine_share_failures, schema_differences
+from ...checks.quality import (
+    MIN_TRAILING_DAYS,
+    TRAILING_DAYS,
+    bookings_failures,
+    quarantine_share_failures,
+    schema_differences,
+)
 from ...checks.results import (
     blocking_spec,
     day_check_result,
@@ -167,9 +173,9 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
             warning_spec(
                 ROW_COUNT_CHECK_NAME,
                 _key(ASSET_PREFIX_SOURCE, "bookings"),
-                "Warns (never blocks) when a day's accepted rows are outside the mean of the 7 "
-                "days before it +- AWO_ROW_COUNT_BAND; a day with fewer than 3 of those days "
-                "stored or in the run is not judged.",
+                "Warns (never blocks) when a day's accepted rows are outside the mean of the "
+                f"{TRAILING_DAYS} days before it +- AWO_ROW_COUNT_BAND; a day with fewer than "
+                f"{MIN_TRAILING_DAYS} of those days stored or in the run is not judged.",
             ),
         ],
         can_subset=True,
