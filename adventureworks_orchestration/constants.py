@@ -57,3 +57,5 @@ PRIMARY_KEY_CHECK_NAME = "primary_key_unique"
 FOREIGN_KEYS_CHECK_NAME = "foreign_keys_resolve"
 NON_NEGATIVE_CHECK_NAME = "no_negative_amounts"
 QUARANTINE_SHARE_CHECK_NAME = "quarantine_share"
+ROW_COUNT_CHECK_NAME = "row_count_in_band"  # WARN: a day's rows vs the trailing days' mean
+SCHEMA_CHECK_NAME = "schema_matches_contract"  # on every asset: its columns and types

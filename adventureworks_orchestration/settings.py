@@ -75,6 +75,7 @@ class Settings:
     # data quality: row validation, quarantine and checks (issue 9)
     quality_duplicate_lookback_days: int = 7
     quality_max_quarantine_share: float = 0.05
+    quality_row_count_band: float = 0.5
     # table format: CSV or Delta per asset (storage/delta_table.py, resources/delta_spark.py)
     table_format: TableFormat = "csv"
     delta_vacuum_after_write: bool = False
@@ -156,6 +157,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         alert_interval_seconds=int(env.get("AWO_ALERT_INTERVAL_SECONDS", "60")),
         quality_duplicate_lookback_days=int(env.get("AWO_DUPLICATE_LOOKBACK_DAYS", "7")),
         quality_max_quarantine_share=float(env.get("AWO_QUARANTINE_MAX_SHARE", "0.05")),
+        quality_row_count_band=float(env.get("AWO_ROW_COUNT_BAND", "0.5")),
         table_format=_table_format(env.get("AWO_TABLE_FORMAT", "csv")),
         delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
         delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adventureworks_orchestration.cli import main
+from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.resources import java
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +61,82 @@ def test_demo_materializes_the_whole_graph_and_is_idempotent(tmp_path, monkeypat
         "booking_date=2024-01-02",
     ]
     assert (tmp_path / "home" / "dagster.yaml").exists()
+
+
+def _landing_digests(data_dir: Path) -> dict[str, str]:
+    landing = data_dir / "landing"
+    return {
+        str(path.relative_to(landing)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(landing.rglob("*.csv"))
+    }
+
+
+def _late_line(out: str) -> str:
+    (line,) = [line for line in out.splitlines() if line.startswith("late file")]
+    return line
+
+
+def test_generate_faults_holds_back_a_late_file_and_says_how_to_write_it(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
+    late = "bookings/bookings/2024-01-03.csv"
+
+    def generate(data_dir: Path) -> str:
+        code = main(
+            ["--data-dir", str(data_dir), "generate", "--days", "3", "--bookings-per-day", "20"]
+            + ["--faults", "--seed", "7"]
+        )
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return out
+
+    line = _late_line(generate(tmp_path / "a"))
+    held = _landing_digests(tmp_path / "a")
+    assert len(held) == 8 and late not in held, "every file but the last day's bookings"
+    assert line == (
+        f"late file (--faults): {late} (bookings of 2024-01-03) held back, not written; write it "
+        f"later with: awo --data-dir {tmp_path / 'a'} generate --start 2024-01-03 --days 1 "
+        "--faults --seed 7 --bookings-per-day 20"
+    )
+    assert _late_line(generate(tmp_path / "b")) == line.replace(
+        str(tmp_path / "a"), str(tmp_path / "b")
+    )
+    assert _landing_digests(tmp_path / "b") == held, "the same seed, the same files"
+
+    assert main(shlex.split(line.split("write it later with: ")[1])[1:]) == 0
+    assert "late file" not in capsys.readouterr().out, "one day generated: nothing held back"
+    config = GeneratorConfig(20, seed=7, faults=True)
+    LandingWriter.local(tmp_path / "c" / "landing").write(["2024-01-03"], config, ["bookings"])
+    expected = _landing_digests(tmp_path / "c")[late]
+    assert _landing_digests(tmp_path / "a") == {**held, late: expected}, "the held-back file"
+
+
+def test_demo_with_faults_leaves_the_late_day_out_and_status_names_the_late_file(
+    tmp_path, monkeypatch, capsys, spark
+):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
+    data = tmp_path / "my data"
+    demo = ["--data-dir", str(data), "demo", "--days", "2", "--bookings-per-day", "250"]
+
+    code = main([*demo, "--faults"])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert _late_line(out).startswith(
+        "late file (--faults): bookings/bookings/2024-01-02.csv (bookings of 2024-01-02) held "
+        "back, not written, so this run leaves 2024-01-02 out; write it later with: awo "
+    )
+    assert "materializing group labs for 2024-01-01 in one run" in out
+    reports = data / "warehouse/labs/reports/revenue_per_facility"
+    assert [p.name for p in reports.glob("booking_date=*")] == ["booking_date=2024-01-01"]
+
+    code = main(["--data-dir", str(data), "status", "--at", "2024-01-03T03:00"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    (bookings,) = [line for line in out.splitlines() if line.startswith("labs/source/bookings ")]
+    assert "LATE 1 bookings landing file(s) from 2024-01-02" in bookings
 
 
 def _fake_java(folder: Path, listing: str) -> Path:

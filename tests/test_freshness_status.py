@@ -89,6 +89,24 @@ def test_a_report_missing_its_last_day_and_a_failed_check_are_shown(home, capsys
     assert "2 asset(s) late or failing" in out
 
 
+def test_a_check_failed_at_warn_severity_is_shown_and_does_not_exit_1(home, capsys):
+    tmp_path, instance = home
+    for asset in ASSETS:
+        _written(instance, asset)
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            dg.AssetKey.from_user_string("labs/source/bookings"),
+            "row_count_in_band",
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+        )
+    )
+    code, rows, out = _status(tmp_path, capsys)
+    assert code == 0, out
+    assert "row_count_in_band (warn)" in rows["labs/source/bookings"]
+    assert "all on time, no failing check; 1 check(s) warning" in out
+
+
 def test_the_rows_quarantined_in_the_last_days_are_shown_per_source_table(home, capsys, spark):
     from adventureworks_orchestration.landing.quarantine import write_quarantine
     from adventureworks_orchestration.storage.partitioned_table import TableOptions

@@ -7,16 +7,23 @@ import datetime as dt
 from decimal import Decimal
 
 import dagster as dg
+from pyspark.sql import DataFrame
+from pyspark.sql.types import DecimalType, IntegerType, LongType, StructField, StructType
 
+from adventureworks_orchestration.assets.sample import transforms
 from adventureworks_orchestration.checks.quality import (
     bookings_failures,
     quarantine_share_failures,
+    row_count_failures,
+    schema_differences,
+    unjudged_row_counts,
 )
 from adventureworks_orchestration.landing.paths import landing_file_path
 from adventureworks_orchestration.landing.validation import DayCounts
+from adventureworks_orchestration.partitions.days import days_in_range
 
 from .conftest import landing_view, write_landing
-from .pipeline_helpers import materialize_range
+from .pipeline_helpers import ALL_ASSETS, SOURCE, materialize_range
 
 D1, D2 = "2024-03-01", "2024-03-02"
 
@@ -30,6 +37,67 @@ def test_quarantine_share_fails_the_days_above_the_limit():
 
     assert quarantine_share_failures(counts, 0.05) == {
         D2: "6 of 100 landing rows quarantined (6.0% > 5.0%)"
+    }
+
+
+def test_row_count_warns_for_a_day_far_from_the_mean_of_the_days_before_it():
+    days = days_in_range("2024-03-01", "2024-03-10")
+    counts = dict.fromkeys(days[:7], 100) | {days[7]: 10, days[8]: 120, days[9]: 40}
+
+    failing = row_count_failures(counts, days, band=0.5)
+
+    # days 1-3 have too little history; 8 is at 10% of its mean; 9 (mean 87.1 with day 8 in it)
+    # is within +-50%; 10 is below half of its mean (90)
+    assert failing == {
+        days[7]: "10 rows, 10% of the mean 100.0 of the 7 day(s) before (allowed: +-50%)",
+        days[9]: "40 rows, 44% of the mean 90.0 of the 7 day(s) before (allowed: +-50%)",
+    }
+    assert row_count_failures(counts, days, band=0.95) == {}
+
+
+def test_row_count_leaves_days_with_too_little_history_unjudged():
+    counts = {"2024-03-01": 100, "2024-03-02": 100, "2024-03-04": 1, "2024-03-12": 1}
+    days = ["2024-03-04", "2024-03-12"]
+
+    # 03-04 has two days before it, 03-12 none of the 7 before it (03-04 is 8 days earlier)
+    assert unjudged_row_counts(counts, days) == days
+    assert row_count_failures(counts, days, band=0.5) == {}
+    counts["2024-03-03"] = 100
+    assert unjudged_row_counts(counts, days) == ["2024-03-12"]
+    assert list(row_count_failures(counts, days, band=0.5)) == ["2024-03-04"]
+
+
+def test_schema_differences_name_missing_extra_and_retyped_columns():
+    contract = StructType(
+        [
+            StructField("bookid", LongType(), False),
+            StructField("slots", IntegerType()),
+            StructField("cost", DecimalType(12, 2)),
+            StructField("facid", IntegerType()),
+        ]
+    )
+    same_in_another_order = StructType(
+        [
+            StructField("facid", IntegerType(), False),  # nullability is not compared
+            StructField("cost", DecimalType(12, 2)),
+            StructField("slots", IntegerType()),
+            StructField("bookid", LongType()),
+        ]
+    )
+    drifted = StructType(
+        [
+            StructField("bookid", IntegerType()),
+            StructField("slots", IntegerType()),
+            StructField("facid", IntegerType()),
+            StructField("note", IntegerType()),
+        ]
+    )
+
+    assert schema_differences(same_in_another_order, contract) == {}
+    assert schema_differences(drifted, contract) == {
+        "bookid": "is int, contract: bigint",
+        "cost": "missing (contract: decimal(12,2))",
+        "note": "not in the contract (int)",
     }
 
 
@@ -103,3 +171,55 @@ def test_a_day_with_too_many_quarantined_rows_stops_the_reports_until_fixed(
     for name in ("primary_key_unique", "foreign_keys_resolve", "no_negative_amounts"):
         assert _evaluation(fixed, "labs/transformed/bookings", name).passed
     assert "labs/reports/revenue_per_facility" in _materialized(fixed)
+
+
+def test_a_day_far_below_its_trailing_mean_warns_and_the_reports_still_materialize(
+    settings, instance, spark
+):
+    days = days_in_range("2024-03-01", "2024-03-05")
+    write_landing(settings, days, bookings_per_day=30)
+    landing = landing_view(settings)
+    path = landing_file_path("bookings", days[4])
+    landing.write_text(path, "\n".join(landing.read_text(path).splitlines()[:4]) + "\n")
+    materialize_range(settings, instance, days[0], days[2], selection=SOURCE)  # stored history
+
+    result = materialize_range(settings, instance, days[3], days[4])
+
+    assert result.success, "a warning does not fail the run"
+    check = _evaluation(result, "labs/source/bookings", "row_count_in_band")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    # 03-04 judged against the 3 stored days before the run, 03-05 also against the run's 03-04
+    assert check.metadata["days_checked"].value == 2
+    assert check.metadata["days_not_judged"].value == "none"
+    assert check.metadata["failing_days"].value == days[4]
+    assert check.metadata[f"day {days[4]}"].value.startswith("3 rows, 10% of the mean 30.0 of")
+    assert _materialized(result) == set(ALL_ASSETS), "non-blocking: everything downstream ran"
+    for asset in ALL_ASSETS:  # every output as its contract says
+        assert _evaluation(result, asset, "schema_matches_contract").passed, asset
+
+
+def test_a_drifted_schema_fails_its_contract_check_and_stops_the_reports(
+    settings, instance, spark, monkeypatch
+):
+    enrich = transforms.enrich_bookings
+
+    def without_facility_name(bookings: DataFrame, facilities: DataFrame) -> DataFrame:
+        return enrich(bookings, facilities).drop("facility_name")
+
+    monkeypatch.setattr(transforms, "enrich_bookings", without_facility_name)
+    write_landing(settings, [D1], bookings_per_day=30)
+
+    result = materialize_range(settings, instance, D1, D1, raise_on_error=False)
+
+    assert not result.success
+    check = _evaluation(result, "labs/transformed/bookings", "schema_matches_contract")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["differing_columns"].value == "facility_name"
+    assert check.description == "facility_name: missing (contract: string)"
+    assert _evaluation(result, "labs/source/bookings", "schema_matches_contract").passed
+    assert _evaluation(result, "labs/source/bookings", "row_count_in_band").passed
+    materialized = _materialized(result)
+    assert "labs/transformed/bookings" in materialized
+    assert not {"labs/reports/revenue_per_facility", "labs/reports/bookings_per_member"} & (
+        materialized
+    ), "nothing downstream of a drifted schema"

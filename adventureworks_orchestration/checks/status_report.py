@@ -1,5 +1,6 @@
 """What ``awo status`` shows: per asset, the newest day written, the late days against the deadline
-(landing files too, on the source assets), and the failing checks; and whether all is well.
+(landing files too, on the source assets), and the failing checks; and whether all is well (a
+check failed at WARN severity is shown, marked ``(warn)``, and is not a reason to exit 1).
 
 ``collect_status`` reads the instance and the landing area; ``render`` and ``exit_code`` are pure.
 ``quarantined`` (asset -> landing rows quarantined in the recent days, ``cli/status.py`` reads
@@ -30,6 +31,7 @@ class AssetStatus:
     latest_day: str | None = None
     late: list[Verdict] = field(default_factory=list)  # failed freshness verdicts
     failing_checks: list[str] = field(default_factory=list)
+    warning_checks: list[str] = field(default_factory=list)  # failed at WARN: shown, not "bad"
     quarantined: int | None = None
 
     @property
@@ -72,7 +74,11 @@ def collect_status(
     for key, (evaluation, _) in sorted(latest_results(instance, others).items(), key=str):
         asset = key.asset_key.to_user_string()
         if not evaluation.passed:
-            rows.setdefault(asset, AssetStatus(asset)).failing_checks.append(key.name)
+            row = rows.setdefault(asset, AssetStatus(asset))
+            if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                row.warning_checks.append(key.name)
+            else:
+                row.failing_checks.append(key.name)
     if quarantined is not None:
         for row in rows.values():
             row.quarantined = quarantined(row.asset)
@@ -111,7 +117,7 @@ def render(rows: Sequence[AssetStatus], now: dt.datetime) -> str:
             row.asset,
             row.latest_day or "-",
             _lateness(row),
-            ", ".join(row.failing_checks) or "-",
+            ", ".join([*row.failing_checks, *(f"{c} (warn)" for c in row.warning_checks)]) or "-",
         ]
         if with_quarantine:
             line.append("-" if row.quarantined is None else str(row.quarantined))
@@ -123,6 +129,9 @@ def render(rows: Sequence[AssetStatus], now: dt.datetime) -> str:
     ]
     bad = sum(not r.ok for r in rows)
     verdict = "all on time, no failing check" if not bad else f"{bad} asset(s) late or failing"
+    warned = sum(len(r.warning_checks) for r in rows)
+    if warned:
+        verdict += f"; {warned} check(s) warning"
     stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([f"status at {stamp}: {verdict}", "", *table])
 

@@ -62,7 +62,8 @@ def add_sample_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--faults",
         action="store_true",
-        help="add hand-made bad rows to every day (each kind once) for the quarantine to catch",
+        help="add hand-made bad rows to every day (each kind once) for the quarantine to catch, "
+        "and hold back the last day's bookings file as a late file (with 2 days or more)",
     )
     parser.add_argument(
         "--overwrite",

@@ -1,7 +1,9 @@
 """Write sample landing files (members, facilities, bookings; one CSV per table per day).
 
 Files that already exist are kept unless --overwrite is given. Nothing is materialized: the
-landing sensor (when the UI runs) or 'awo backfill' picks the files up.
+landing sensor (when the UI runs) or 'awo backfill' picks the files up. With --faults and more
+than one day, the last day's bookings file is held back as a late file; the command says how to
+write it later.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from .sample_data import land_sample_data
+    from .sample_data import land_sample_data, late_file_line
 
     days = sample_days(args.start, args.days, settings)
     landed = land_sample_data(
         settings, days, args.bookings_per_day, args.seed, args.overwrite, args.faults
     )
     print(f"{days[0]}..{days[-1]}: {landed.describe(settings.landing_root)}")
+    late = late_file_line(landed, args)
+    if late:
+        print(late)
     return 0

@@ -1,7 +1,10 @@
-"""Landing sample data for ``demo`` and ``generate``: a progress bar, and existing files kept."""
+"""Landing sample data for ``demo`` and ``generate``: a progress bar, existing files kept, and
+with ``--faults`` one file held back as a late file."""
 
 from __future__ import annotations
 
+import argparse
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,6 +15,7 @@ from ..settings import Settings
 class Landed:
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    late: tuple[str, str, str] | None = None  # (table, day, path) held back: a late file
 
     def describe(self, root: str) -> str:
         text = f"wrote {len(self.written)} landing file(s) to {root}"
@@ -35,12 +39,15 @@ def land_sample_data(
 
     A user's own or edited landing files are never replaced unless asked: the existing keys are
     listed first (one listing per table), and each missing file is generated and written whole
-    (with ``faults``, with the day's bad rows: ``datagen.faults``).
+    (with ``faults``, with the day's bad rows: ``datagen.faults``). With ``faults``, the late file
+    (``datagen.faults.late_file``) is not written when it is not there yet; one already there
+    has arrived, and is kept or overwritten like any other.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ..datagen import GeneratorConfig, LandingWriter, S3LandingSink, generate_table
+    from ..datagen.faults import late_file
     from ..landing.listing import build_landing_lister
     from ..landing.paths import LANDING_DATASET, LANDING_TABLES, landing_file_path
 
@@ -51,8 +58,9 @@ def land_sample_data(
         writer = LandingWriter(S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket))
     else:
         writer = LandingWriter.local(settings.landing_dir)
+    late = late_file(days) if faults else None
     existing: set[str] = set()
-    if not overwrite:
+    if not overwrite or late:
         lister = build_landing_lister(settings)
         for table in LANDING_TABLES:
             existing.update(item.key for item in lister.list_after(f"{LANDING_DATASET}/{table}/"))
@@ -67,7 +75,9 @@ def land_sample_data(
         for day in days:
             for table in LANDING_TABLES:
                 path = landing_file_path(table, day)
-                if path in existing:
+                if (table, day) == late and path not in existing:
+                    landed.late = (table, day, path)
+                elif path in existing and not overwrite:
                     landed.kept.append(path)
                 else:
                     data = generate_table(table, day, config)
@@ -75,3 +85,31 @@ def land_sample_data(
                     landed.written.append(path)
                 progress.advance(task)
     return landed
+
+
+def late_file_line(landed: Landed, args: argparse.Namespace, run: bool = False) -> str | None:
+    """One line naming the held-back file and the ``awo generate`` that writes it later (the same
+    file: same seed, size and faults), and with ``run`` that the run leaves its day out and how to
+    materialize it then; None when nothing was held back."""
+    if landed.late is None:
+        return None
+    table, day, path = landed.late
+    generate = ["generate", "--start", day, "--days", "1", "--faults"]
+    generate += ["--seed", str(args.seed), "--bookings-per-day", str(args.bookings_per_day)]
+    line = f"late file (--faults): {path} ({table} of {day}) held back, not written"
+    if not run:
+        return f"{line}; write it later with: {_awo(args, generate)}"
+    return (
+        f"{line}, so this run leaves {day} out; write it later with: {_awo(args, generate)}, "
+        f"then: {_awo(args, ['backfill', day, day])} (or let awo ui's landing sensor run it)"
+    )
+
+
+def _awo(args: argparse.Namespace, words: list[str]) -> str:
+    """An ``awo`` command line with this invocation's data folder and storage."""
+    command = ["awo"]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    if args.storage:
+        command += ["--storage", args.storage]
+    return shlex.join([*command, *words])

@@ -6,6 +6,11 @@ from ``(seed, day)`` alone (the same day always gets the same faults); members g
 ``joindate`` does not parse, for a member id no booking uses. Facilities are left alone: a bad
 facility row would orphan many bookings at once. The row that reuses the first bookid of the day
 before is only a duplicate when that day is ingested too (in the run, or stored before it).
+
+One file is late (``late_file``): the last day's bookings file is held back, not written, so the
+landing freshness check has a missing file to name once that day's deadline has passed. It is the
+same file whatever the seed (the last day is the only one a real late delivery would affect), and
+a one-day generate holds nothing back: that is how the late file is written later.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,6 +43,13 @@ UNKNOWN_FACILITY = 99
 UNKNOWN_MEMBER = 999_999
 BAD_MEMBER = 888_888
 _FAULT_SALT = 0xFA017  # keeps the fault picks apart from the generator's own random draws
+LATE_TABLE = "bookings"
+
+
+def late_file(days: Sequence[str]) -> tuple[str, str] | None:
+    """The (table, day) whose landing file ``--faults`` holds back: the last day's bookings, or
+    None when only one day is generated (so ``generate --days 1`` writes a late file later)."""
+    return (LATE_TABLE, max(days)) if len(days) > 1 else None
 
 
 def with_faults(table: str, day: str, data: bytes, seed: int) -> bytes:

@@ -51,6 +51,9 @@ class LandingZone(dg.ConfigurableResource):
     duplicate_lookback_days: int = 7
     # the share of a day's landing rows that may be quarantined before quarantine_share fails
     max_quarantine_share: float = 0.05
+    # how far from the mean of the days before it (a share of that mean) a day's accepted rows
+    # may be before row_count_in_band warns
+    row_count_band: float = 0.5
 
     @property
     def root_uri(self) -> str:

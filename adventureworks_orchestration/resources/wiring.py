@@ -63,6 +63,7 @@ def build_resources(
             warehouse_root=settings.warehouse_root,
             duplicate_lookback_days=settings.quality_duplicate_lookback_days,
             max_quarantine_share=settings.quality_max_quarantine_share,
+            row_count_band=settings.quality_row_count_band,
             **storage_options,
         ),
     }

@@ -6,13 +6,26 @@ this module reads no environment. Every asset runs a whole range of days in one 
 """
 
 import warnings
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
 from pyspark.sql import DataFrame
 
-from ...checks.quality import bookings_failures, quarantine_share_failures
-from ...checks.results import blocking_spec, day_check_result
+from ...checks.quality import (
+    MIN_TRAILING_DAYS,
+    TRAILING_DAYS,
+    bookings_failures,
+    quarantine_share_failures,
+    schema_differences,
+)
+from ...checks.results import (
+    blocking_spec,
+    day_check_result,
+    schema_check_result,
+    warning_spec,
+)
+from ...checks.row_count import row_count_result
 from ...constants import (
     ACCEPTED_ROWS_METADATA_KEY,
     ASSET_GROUP_LABS,
@@ -29,6 +42,8 @@ from ...constants import (
     QUARANTINE_PATH_METADATA_KEY,
     QUARANTINE_SHARE_CHECK_NAME,
     QUARANTINED_ROWS_METADATA_KEY,
+    ROW_COUNT_CHECK_NAME,
+    SCHEMA_CHECK_NAME,
     UNCHECKED_REFERENCES_METADATA_KEY,
     WRITE_POOL_PREFIX,
 )
@@ -39,7 +54,7 @@ from ...resources.landing_zone import LandingZone, MissingLandingFilesError
 from ...resources.table_io_manager import PARTITION_COLUMN_METADATA_KEY
 from . import transforms
 from .ingest import IngestedTable, ingested
-from .schemas import LANDING_SCHEMAS, PARTITION_COLUMNS
+from .schemas import LANDING_SCHEMAS, OUTPUT_SCHEMAS, PARTITION_COLUMNS
 
 # Transient storage errors (a throttled or briefly unreachable store) that outlast the S3A
 # client's own retries get the whole step again, after 2 s and 4 s.
@@ -54,6 +69,27 @@ def _write_pool(name: str) -> str:
     """The concurrency pool of the step that writes ``name``: runs writing it queue behind each
     other (one slot), runs writing other assets do not wait."""
     return f"{WRITE_POOL_PREFIX}:{ASSET_GROUP_LABS}/{name}"
+
+
+def _contract_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return blocking_spec(
+        SCHEMA_CHECK_NAME,
+        key,
+        "The output's columns and their types are the contract's (OUTPUT_SCHEMAS in "
+        "assets/sample/schemas.py): none missing, none extra, none of another type.",
+    )
+
+
+def _contract_result(key: dg.AssetKey, frame: DataFrame) -> dg.AssetCheckResult:
+    """The output's schema against its contract: no Spark job, the plan's schema only."""
+    contract = OUTPUT_SCHEMAS["/".join(key.path[1:])]
+    return schema_check_result(SCHEMA_CHECK_NAME, key, schema_differences(frame.schema, contract))
+
+
+def _published(key: dg.AssetKey, frame: DataFrame) -> Iterator:
+    """The output, then its contract check (blocking: a drifted schema stops what is downstream)."""
+    yield dg.Output(frame)
+    yield _contract_result(key, frame)
 
 
 def _partitioned_by(column: str) -> dict[str, str]:
@@ -124,13 +160,23 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
             for table in LANDING_TABLES
         },
         check_specs=[
-            blocking_spec(
-                QUARANTINE_SHARE_CHECK_NAME,
-                _key(ASSET_PREFIX_SOURCE, table),
-                "No day has more of its landing rows quarantined than the allowed share "
-                "(AWO_QUARANTINE_MAX_SHARE).",
-            )
-            for table in LANDING_TABLES
+            *(
+                blocking_spec(
+                    QUARANTINE_SHARE_CHECK_NAME,
+                    _key(ASSET_PREFIX_SOURCE, table),
+                    "No day has more of its landing rows quarantined than the allowed share "
+                    "(AWO_QUARANTINE_MAX_SHARE).",
+                )
+                for table in LANDING_TABLES
+            ),
+            *(_contract_spec(_key(ASSET_PREFIX_SOURCE, table)) for table in LANDING_TABLES),
+            warning_spec(
+                ROW_COUNT_CHECK_NAME,
+                _key(ASSET_PREFIX_SOURCE, "bookings"),
+                "Warns (never blocks) when a day's accepted rows are outside the mean of the "
+                f"{TRAILING_DAYS} days before it +- AWO_ROW_COUNT_BAND; a day with fewer than "
+                f"{MIN_TRAILING_DAYS} of those days stored or in the run is not judged.",
+            ),
         ],
         can_subset=True,
         pool=_write_pool(ASSET_PREFIX_SOURCE),
@@ -180,42 +226,55 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
                         QUARANTINE_PATH_METADATA_KEY: result.quarantine.root,
                     },
                 )
+            selected = context.selected_asset_check_keys
             for table in tables:  # after every output: a failing check blocks, not unpublishes
                 key = _key(ASSET_PREFIX_SOURCE, table)
-                check = dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME)
-                if check in context.selected_asset_check_keys:
-                    failing = quarantine_share_failures(
-                        results[table].counts, landing.max_quarantine_share
-                    )
+                counts = results[table].counts
+                if dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME) in selected:
+                    failing = quarantine_share_failures(counts, landing.max_quarantine_share)
                     yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
+                if dg.AssetCheckKey(key, SCHEMA_CHECK_NAME) in selected:
+                    yield _contract_result(key, results[table].accepted)
+                if dg.AssetCheckKey(key, ROW_COUNT_CHECK_NAME) in selected:
+                    accepted = {day: count.accepted for day, count in counts.items()}
+                    yield row_count_result(
+                        context.instance, key, days, accepted, landing.row_count_band
+                    )
+
+    members_key = _key(ASSET_PREFIX_TRANSFORMED, "members")
 
     @dg.asset(
-        key=_key(ASSET_PREFIX_TRANSFORMED, "members"),
+        key=members_key,
+        check_specs=[_contract_spec(members_key)],
         pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/members"),
         ins={"members": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "members"))},
         metadata=_partitioned_by("snapshot_date"),
         **asset_common,
     )
-    def transformed_members(members: DataFrame) -> DataFrame:
+    def transformed_members(members: DataFrame) -> Iterator:
         """Members per daily snapshot: trimmed, with a display name."""
-        return transforms.clean_members(members)
+        yield from _published(members_key, transforms.clean_members(members))
+
+    facilities_key = _key(ASSET_PREFIX_TRANSFORMED, "facilities")
 
     @dg.asset(
-        key=_key(ASSET_PREFIX_TRANSFORMED, "facilities"),
+        key=facilities_key,
+        check_specs=[_contract_spec(facilities_key)],
         pool=_write_pool(f"{ASSET_PREFIX_TRANSFORMED}/facilities"),
         ins={"facilities": dg.AssetIn(key=_key(ASSET_PREFIX_SOURCE, "facilities"))},
         metadata=_partitioned_by("snapshot_date"),
         **asset_common,
     )
-    def transformed_facilities(facilities: DataFrame) -> DataFrame:
+    def transformed_facilities(facilities: DataFrame) -> Iterator:
         """Facilities per daily snapshot: trimmed."""
-        return transforms.clean_facilities(facilities)
+        yield from _published(facilities_key, transforms.clean_facilities(facilities))
 
     bookings_key = _key(ASSET_PREFIX_TRANSFORMED, "bookings")
 
     @dg.asset(
         key=bookings_key,
         check_specs=[
+            _contract_spec(bookings_key),
             blocking_spec(PRIMARY_KEY_CHECK_NAME, bookings_key, "No bookid twice in a day."),
             blocking_spec(
                 FOREIGN_KEYS_CHECK_NAME,
@@ -238,24 +297,30 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         """Bookings priced: slots x member or guest rate of that day; its checks block the
         reports when a day has a repeated bookid, an unpriced facility or a negative cost."""
         priced = transforms.enrich_bookings(bookings, facilities)
-        yield dg.Output(priced)
+        yield from _published(bookings_key, priced)
         failing = bookings_failures(priced, "booking_date", context.partition_keys)
         for name, days in failing.items():
             yield day_check_result(name, bookings_key, context.partition_keys, days)
 
+    revenue_key = _key(ASSET_PREFIX_REPORTS, "revenue_per_facility")
+
     @dg.asset(
-        key=_key(ASSET_PREFIX_REPORTS, "revenue_per_facility"),
+        key=revenue_key,
+        check_specs=[_contract_spec(revenue_key)],
         pool=_write_pool(f"{ASSET_PREFIX_REPORTS}/revenue_per_facility"),
         ins={"bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings"))},
         metadata=_partitioned_by("booking_date"),
         **asset_common,
     )
-    def revenue_per_facility(bookings: DataFrame) -> DataFrame:
+    def revenue_per_facility(bookings: DataFrame) -> Iterator:
         """Bookings, slots and revenue per facility per day."""
-        return transforms.revenue_per_facility(bookings)
+        yield from _published(revenue_key, transforms.revenue_per_facility(bookings))
+
+    per_member_key = _key(ASSET_PREFIX_REPORTS, "bookings_per_member")
 
     @dg.asset(
-        key=_key(ASSET_PREFIX_REPORTS, "bookings_per_member"),
+        key=per_member_key,
+        check_specs=[_contract_spec(per_member_key)],
         pool=_write_pool(f"{ASSET_PREFIX_REPORTS}/bookings_per_member"),
         ins={
             "bookings": dg.AssetIn(key=_key(ASSET_PREFIX_TRANSFORMED, "bookings")),
@@ -264,9 +329,9 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         metadata=_partitioned_by("booking_date"),
         **asset_common,
     )
-    def bookings_per_member(bookings: DataFrame, members: DataFrame) -> DataFrame:
+    def bookings_per_member(bookings: DataFrame, members: DataFrame) -> Iterator:
         """Bookings, slots and spend per member per day."""
-        return transforms.bookings_per_member(bookings, members)
+        yield from _published(per_member_key, transforms.bookings_per_member(bookings, members))
 
     return [
         bookings_source_files,

@@ -1,7 +1,11 @@
-"""The landing tables' contracts: explicit schemas (CSV has no types; nothing is ever inferred),
-keys, and the rules every accepted row satisfies (see ``landing.validation``)."""
+"""The lab's contracts, in one place: the landing tables' explicit schemas (CSV has no types;
+nothing is ever inferred), keys and the rules every accepted row satisfies (see
+``landing.validation``), and the schema of every asset's output (``OUTPUT_SCHEMAS``, checked by
+``schema_matches_contract``)."""
 
 from pyspark.sql.types import (
+    BooleanType,
+    DateType,
     DecimalType,
     IntegerType,
     LongType,
@@ -85,5 +89,64 @@ LANDING_CONTRACTS: dict[str, Contract] = {
         schema=LANDING_SCHEMAS["members"],
         partition_column=PARTITION_COLUMNS["members"],
         key=("memid",),
+    ),
+}
+
+
+def _field(name: str, kind: object, nullable: bool = True) -> StructField:
+    return StructField(name, kind, nullable)  # type: ignore[arg-type]
+
+
+def _source(table: str) -> StructType:
+    """A source asset: the landing columns as typed, then the day (from the file's name)."""
+    day = StructField(PARTITION_COLUMNS[table], DateType(), False)
+    return StructType([*LANDING_SCHEMAS[table].fields, day])
+
+
+# Every asset's output, by its key below ``labs/``. Columns are compared by name and type
+# (``checks.quality.schema_differences``): order and nullability are not part of the contract.
+OUTPUT_SCHEMAS: dict[str, StructType] = {
+    **{f"source/{table}": _source(table) for table in LANDING_SCHEMAS},
+    "transformed/members": StructType(
+        [
+            *_source("members").fields,
+            _field("is_guest", BooleanType()),
+            _field("member_name", StringType()),
+        ]
+    ),
+    "transformed/facilities": _source("facilities"),
+    "transformed/bookings": StructType(
+        [
+            _field("booking_date", DateType(), False),
+            _field("facid", IntegerType(), False),
+            _field("bookid", LongType(), False),
+            _field("memid", IntegerType(), False),
+            _field("starttime", TimestampType(), False),
+            _field("slots", IntegerType(), False),
+            _field("facility_name", StringType()),  # null: facility not in the day's snapshot
+            _field("is_guest", BooleanType()),
+            _field("cost", MONEY),
+        ]
+    ),
+    "reports/revenue_per_facility": StructType(
+        [
+            _field("booking_date", DateType(), False),
+            _field("facid", IntegerType(), False),
+            _field("facility_name", StringType()),
+            _field("bookings", LongType(), False),
+            _field("slots", LongType()),
+            _field("revenue", MONEY),
+            _field("guest_revenue", MONEY),
+        ]
+    ),
+    "reports/bookings_per_member": StructType(
+        [
+            _field("booking_date", DateType(), False),
+            _field("memid", IntegerType(), False),
+            _field("bookings", LongType(), False),
+            _field("slots", LongType()),
+            _field("spend", MONEY),
+            _field("member_name", StringType()),
+        ]
     ),
 }
