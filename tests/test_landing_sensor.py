@@ -23,9 +23,10 @@ from adventureworks_orchestration.devtools.memory_s3 import InMemoryS3Listing, L
 from adventureworks_orchestration.landing.listing import S3LandingLister, build_landing_lister
 from adventureworks_orchestration.landing.paths import LANDING_TABLES, landing_file_path
 from adventureworks_orchestration.partitions import days_in_range
+from adventureworks_orchestration.storage.delta_table import DeltaDayTable
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
-from .conftest import landing_view, make_settings, write_landing
+from .conftest import landing_view, make_settings, warehouse_view, write_landing
 from .pipeline_helpers import SOURCE, materialize_range
 from .sensor_helpers import NOW, SensorDriver, ingestions, latest_provenance
 
@@ -117,6 +118,43 @@ def test_a_run_failing_on_a_bad_file_is_asked_again_for_all_its_days_once_fixed(
     assert fixed.spans == [("2024-03-01", "2024-03-03")]
     assert sensor.tick(NOW + HOUR).keys == []
     _exactly_once(instance, days)
+
+
+def test_with_delta_tables_a_failed_run_is_asked_again_and_each_file_lands_once(
+    tmp_path, instance, spark
+):
+    """The sensor is format-blind: with every asset stored as Delta, a run that failed on a bad
+    file is asked again once it is fixed, each file is ingested once, and the failed run added
+    no table version."""
+    settings = make_settings(tmp_path / "data", table_format="delta")
+    sensor = SensorDriver(settings, instance)
+    days = days_in_range("2024-03-01", "2024-03-02")
+    write_landing(settings, days, bookings_per_day=20)
+    landing = landing_view(settings)
+    good = _break(landing, "members", "2024-03-02")
+    assert sensor.tick_and_launch().spans == [("2024-03-01", "2024-03-02")]
+    landing.write_text(landing_file_path("members", "2024-03-02"), good)
+
+    assert sensor.tick_and_launch(NOW + dt.timedelta(minutes=1)).spans == [
+        ("2024-03-01", "2024-03-02")
+    ]
+    assert sensor.tick(NOW + HOUR).keys == []
+    _exactly_once(instance, days)
+    root = f"{warehouse_view(settings).root_uri}/labs/source/bookings"
+    table = DeltaDayTable(spark, root, "booking_date")
+    runs = {r.status: r.run_id for r in instance.get_runs()}
+    assert set(runs) == {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS}
+    writers = {version.run_id for version in table.history() if version.run_id}
+    assert writers == {runs[dg.DagsterRunStatus.SUCCESS]}, "the failed run wrote no version"
+    per_day = {
+        str(r["booking_date"]): r["n"]
+        for r in table.read()
+        .groupBy("booking_date")
+        .count()
+        .withColumnRenamed("count", "n")
+        .collect()
+    }
+    assert per_day == {day: 20 for day in days}
 
 
 def test_a_day_that_keeps_failing_is_given_up_loudly_and_cleared_once_ingested(
