@@ -36,9 +36,11 @@ from adventureworks_orchestration.landing.validation import (
 from adventureworks_orchestration.resources.landing_zone import LandingZone
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
-from .conftest import make_settings
+from .conftest import landing_view, make_settings, write_landing
+from .pipeline_helpers import SOURCE, materialize_range
 
 D1, D2 = "2024-03-01", "2024-03-02"
+LANDING_COUNTS = ("landing", "accepted", "quarantined", "duplicate")
 BOOKINGS_D1 = [
     "bookid,facid,memid,starttime,slots",
     "1,0,1,2024-03-01 09:00:00,2",  # 2 accepted
@@ -313,8 +315,37 @@ def test_a_bookid_stored_for_an_earlier_day_wins_over_the_run(spark, landing_roo
     (late,) = [r for r in rows if r.line == 3]
     assert (late.status, late.reason_code) == ("quarantined", "duplicate_key")
     assert late.reason == (
-        "duplicate key: bookid 20 was already ingested for 2024-02-28 (the earliest day wins)"
+        "duplicate key: bookid 20 is already stored for 2024-02-28 (a row ingested first is kept)"
     )
+
+
+def test_a_late_file_loses_a_bookid_already_stored_for_the_day_after(settings, instance, spark):
+    """Day D's file ingested after D+1 was stored: a bookid D+1 holds is quarantined on D, naming
+    D+1 (the row ingested first stays), and D's counts balance."""
+    write_landing(settings, [D1, D2], bookings_per_day=30)
+    stored = materialize_range(settings, instance, D2, D2, selection=SOURCE)
+    landing = landing_view(settings)
+    taken = landing.read_text(landing_file_path("bookings", D2)).splitlines()[1].split(",")[0]
+    path = landing_file_path("bookings", D1)
+    lines = landing.read_text(path).splitlines()
+    late = ",".join([taken, *lines[1].split(",")[1:]])  # D1's first booking under D2's bookid
+    landing.write_text(path, "\n".join([*lines, late]) + "\n")
+
+    result = materialize_range(settings, instance, D1, D1, selection=SOURCE)
+
+    assert stored.success and result.success
+    (row,) = quarantined_rows(settings, "bookings", [D1])
+    assert (row.line, row.reason_code, row.raw) == (len(lines) + 1, "duplicate_key", late)
+    assert row.reason == (
+        f"duplicate key: bookid {taken} is already stored for {D2} (a row ingested first is kept)"
+    )
+    (metadata,) = [
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key.to_user_string() == "labs/source/bookings"
+    ]
+    counts = {name: metadata[f"{name}_rows"].value for name in LANDING_COUNTS}
+    assert counts == {"landing": 31, "accepted": 30, "quarantined": 1, "duplicate": 0}
 
 
 def test_a_day_without_a_known_snapshot_is_not_checked(spark, landing_root):
@@ -493,7 +524,7 @@ def test_a_subset_run_checks_against_stored_snapshots_and_earlier_bookids(
     log = SimpleNamespace(warning=warnings.append)
 
     found, unchecked = ingest._snapshots(spark, zone, "bookings", [D1, D2], {}, log)
-    earlier = ingest._earlier_keys(spark, zone, "bookings", [D2])
+    earlier = ingest._stored_keys(spark, zone, "bookings", [D2])
 
     assert unchecked == {"facilities": [D1, D2], "members": [D2]}
     assert set(found) == {"members"} and found["members"].days == {D1}

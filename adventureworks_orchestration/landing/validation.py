@@ -17,9 +17,22 @@ rules, in the order they are tried (a record gets the reason of the first it bre
    member 0, the guest, need none); a day whose snapshot is not known is not checked;
 7. duplicates, among the records that passed 1-6: a record equal in every value to an earlier
    one of the same day is an exact duplicate (dropped, counted); two different records with the
-   same key are resolved by ONE rule, **the earliest day wins, then the lowest line**: a key
-   already stored for an earlier day (``earlier_keys``) beats every record of the run, and the
-   losers are quarantined naming the record that was kept.
+   same key are resolved by ONE rule, **a stored row wins, then the earliest day, then the lowest
+   line**, and the losers are quarantined naming the row that was kept:
+
+   - a key already stored for ANOTHER day (``stored_keys``: the ``duplicate_lookback_days``,
+     ``AWO_DUPLICATE_LOOKBACK_DAYS``, before the run's first day and after its last day; never
+     the run's own days, which the run replaces) beats every record of the run, whether that day
+     is earlier or later: a published row is not un-published, so the row ingested first stays
+     (a late file for day D, ingested after D+1, loses a bookid that D+1 holds); the reason
+     names the day that holds it (the earliest, if several do);
+   - among the run's own records (a range run holds several days), the earliest day, then the
+     lowest line, wins.
+
+   So the same input on the same stored state gives the same output, and a bookid is accepted
+   on one day only within the lookback; which day keeps it depends on what was ingested first.
+   Days farther apart than the lookback are not compared: a bookid re-sent after it can be
+   accepted again (``primary_key_unique`` is per day).
 """
 
 from __future__ import annotations
@@ -61,7 +74,7 @@ EXACT_DUPLICATE = "exact_duplicate"
 _REASON = "_reason"
 _EXACT_COPY_OF = "_exact_copy_of"
 _KEPT = "_kept"
-_EARLIER_DAY = "_earlier_day"
+_STORED_DAY = "_stored_day"
 _SNAPSHOT_DAY = "_snapshot_day"
 
 
@@ -112,12 +125,13 @@ def validate(
     records: DataFrame,
     contract: Contract,
     snapshots: Mapping[str, Snapshot] | None = None,
-    earlier_keys: DataFrame | None = None,
+    stored_keys: DataFrame | None = None,
 ) -> DataFrame:
     """``records`` with typed columns and ``status``, ``reason_code``, ``reason`` (see above).
 
-    ``snapshots``: per referenced table, its keys per day. ``earlier_keys``: the key columns and
-    ``contract.partition_column`` of rows stored for days before the run (``key_across_days``).
+    ``snapshots``: per referenced table, its keys per day. ``stored_keys``: the key columns and
+    ``contract.partition_column`` of rows stored for the lookback days around the run, none of
+    the run's own days (``key_across_days``).
     """
     day = F.col(contract.partition_column)
     typed = {f.name: _typed(f.name, f.dataType) for f in contract.schema.fields}
@@ -132,8 +146,8 @@ def validate(
         if snapshot is not None and snapshot.days:
             frame = _resolve(frame, contract, reference, snapshot)
     frame = _exact_duplicates(frame, contract)
-    if earlier_keys is not None and contract.key_across_days:
-        frame = _earlier_keys(frame, contract, earlier_keys)
+    if stored_keys is not None and contract.key_across_days:
+        frame = _stored_keys(frame, contract, stored_keys)
     frame = _conflicting_keys(frame, contract)
     reason = F.col(_REASON)
     return frame.select(
@@ -309,21 +323,20 @@ def _exact_duplicates(frame: DataFrame, contract: Contract) -> DataFrame:
     )
 
 
-def _earlier_keys(frame: DataFrame, contract: Contract, earlier: DataFrame) -> DataFrame:
-    """A key stored for a day before the run's days wins over every record of the run."""
-    first_day = earlier.groupBy(*contract.key).agg(
-        F.min(contract.partition_column).alias(_EARLIER_DAY)
-    )
-    joined = frame.join(first_day, list(contract.key), "left")
+def _stored_keys(frame: DataFrame, contract: Contract, stored: DataFrame) -> DataFrame:
+    """A key stored for another day (before or after the run's days) wins over every record of
+    the run: that row was ingested first; the reason names its day (the earliest, if several)."""
+    held_on = stored.groupBy(*contract.key).agg(F.min(contract.partition_column).alias(_STORED_DAY))
+    joined = frame.join(held_on, list(contract.key), "left")
     text = F.concat(
         F.lit(f"duplicate key: {_key_text(contract)} "),
         _key_value(contract),
-        F.lit(" was already ingested for "),
-        F.date_format(F.col(_EARLIER_DAY), "yyyy-MM-dd"),
-        F.lit(" (the earliest day wins)"),
+        F.lit(" is already stored for "),
+        F.date_format(F.col(_STORED_DAY), "yyyy-MM-dd"),
+        F.lit(" (a row ingested first is kept)"),
     )
-    broken = F.col(_EARLIER_DAY).isNotNull() & F.col(_EXACT_COPY_OF).isNull()
-    return _with_reason(joined, broken, F.lit(DUPLICATE_KEY), text).drop(_EARLIER_DAY)
+    broken = F.col(_STORED_DAY).isNotNull() & F.col(_EXACT_COPY_OF).isNull()
+    return _with_reason(joined, broken, F.lit(DUPLICATE_KEY), text).drop(_STORED_DAY)
 
 
 def _conflicting_keys(frame: DataFrame, contract: Contract) -> DataFrame:

@@ -36,6 +36,14 @@ def days_before(day: str, count: int) -> list[str]:
     ]
 
 
+def days_after(day: str, count: int) -> list[str]:
+    """The ``count`` days just after ``day``, oldest first."""
+    start = parse_day(day)
+    return [
+        (start + dt.timedelta(days=offset)).strftime(DAY_FORMAT) for offset in range(1, count + 1)
+    ]
+
+
 def latest_complete_day(now: dt.datetime, start_date: str) -> str | None:
     """The last UTC day that has fully ended at ``now``, or None before the first one has.
 

@@ -13,9 +13,9 @@ whose snapshot is neither is not checked, said in the log and in the day's metad
 catches such a booking before the reports.
 
 Cross-day keys (bookings): checked against the run's own days and the source table's stored
-rows of the ``duplicate_lookback_days`` days before the run's first day. Not against stored days
-after the run: re-running an earlier day after a later one does not re-judge the later day's
-rows, and a bookid stored for both days then stays on both (``primary_key_unique`` is per day).
+rows of the ``duplicate_lookback_days`` days before the run's first day AND after its last day
+(a late file for an earlier day is ingested after the later days), never the run's own days,
+which the run replaces. The rule is ``landing.validation``'s.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from ...landing.validation import (
     day_counts,
     validate,
 )
-from ...partitions.days import days_before
+from ...partitions.days import days_after, days_before
 from ...resources.landing_zone import LandingZone
 from ...resources.spark_errors import parsed
 from ...storage.partitioned_table import WriteResult
@@ -105,9 +105,9 @@ def ingested(
                 spark, files[table], contract.columns, contract.partition_column
             )
             references, unchecked = _snapshots(spark, landing, table, days, snapshots, log)
-            earlier = _earlier_keys(spark, landing, table, days)
+            stored = _stored_keys(spark, landing, table, days)
             frame, counts = parsed(
-                validate(records, contract, references, earlier),
+                validate(records, contract, references, stored),
                 lambda f, c=contract: day_counts(f, c.partition_column, days),
             )
             kept.append(frame)
@@ -158,12 +158,15 @@ def _snapshots(
     return found, unchecked
 
 
-def _earlier_keys(
+def _stored_keys(
     spark: SparkSession, landing: LandingZone, table: str, days: Sequence[str]
 ) -> DataFrame | None:
-    """Keys (and days) of ``table`` stored for the lookback days before the run's first day."""
+    """Keys (and days) of ``table`` stored for the lookback days before the run's first day and
+    after its last day; the run's own days are left out (the run replaces them)."""
     contract = LANDING_CONTRACTS[table]
-    lookback = days_before(min(days), landing.duplicate_lookback_days)
+    count = landing.duplicate_lookback_days
+    around = days_before(min(days), count) + days_after(max(days), count)
+    lookback = [day for day in around if day not in set(days)]
     if not contract.key_across_days or not lookback:
         return None
     rows, _ = landing.read_stored(spark, source_path(table), contract.partition_column, lookback)
