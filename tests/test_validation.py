@@ -529,4 +529,13 @@ def test_a_subset_run_checks_against_stored_snapshots_and_earlier_bookids(
     assert unchecked == {"facilities": [D1, D2], "members": [D2]}
     assert set(found) == {"members"} and found["members"].days == {D1}
     assert len(warnings) == 2 and "memid is not checked for 2024-03-02" in warnings[1]
+    # the facid is checked again before the reports, the memid is not: each message says which
+    assert warnings[0].endswith(
+        "(the foreign_keys_resolve check on labs/transformed/bookings still stops a booking "
+        "of an unknown facility before the reports)."
+    )
+    assert warnings[1].endswith(
+        "Run members for them too (nothing checks the memid of those rows later: an unknown "
+        "one reaches the reports)."
+    )
     assert [tuple(r) for r in earlier.collect()] == [(20, dt.date(2024, 2, 28))]

@@ -9,8 +9,10 @@ quarantines, or (when something fails before) none.
 Same-day references: a referenced table in the run is validated first and its accepted rows are
 the snapshot; a table NOT in the run (a subset run) is read as stored for the run's days. A day
 whose snapshot is neither is not checked, said in the log and in the day's metadata
-(``unchecked_references``); the ``foreign_keys_resolve`` check on the transformed bookings still
-catches such a booking before the reports.
+(``unchecked_references``). What checks it later differs per column (``CHECKED_LATER``): an
+unknown facid is still caught before the reports by ``foreign_keys_resolve`` on the transformed
+bookings (a facility not in that day's snapshot has no cost); an unknown memid is NOT checked
+again: it reaches the reports.
 
 Cross-day keys (bookings): checked against the run's own days and the source table's stored
 rows of the ``duplicate_lookback_days`` days before the run's first day AND after its last day
@@ -45,6 +47,20 @@ from ...resources.landing_zone import LandingZone
 from ...resources.spark_errors import parsed
 from ...storage.partitioned_table import WriteResult
 from .schemas import LANDING_CONTRACTS
+
+# what checks a reference that the source step could not check, per column (see the docstring)
+CHECKED_LATER = {
+    "facid": "the foreign_keys_resolve check on labs/transformed/bookings still stops a booking "
+    "of an unknown facility before the reports",
+}
+
+
+def _checked_later(column: str) -> str:
+    return CHECKED_LATER.get(
+        column,
+        f"nothing checks the {column} of those rows later: an unknown one reaches the reports",
+    )
+
 
 # referenced tables first: their accepted rows are the same-day snapshots the others check against
 VALIDATION_ORDER = ("facilities", "members", "bookings")
@@ -152,8 +168,7 @@ def _snapshots(
             log.warning(
                 f"{table}: {reference.column} is not checked for {_span(missing)}: the "
                 f"{reference.table} snapshot of those days is neither in this run nor stored. "
-                f"Run {reference.table} for them too (the {reference.column} of a booking is "
-                "still checked on labs/transformed/bookings before the reports)."
+                f"Run {reference.table} for them too ({_checked_later(reference.column)})."
             )
     return found, unchecked
 
