@@ -478,25 +478,45 @@ def test_generated_faults_are_each_quarantined_with_their_reason(spark, tmp_path
     assert member.reason_code == "bad_value" and "joindate 'not a date'" in member.reason
 
 
-def test_the_same_landing_rows_give_byte_identical_tables_and_quarantine(spark, tmp_path, bookings):
+def test_the_same_landing_rows_give_byte_identical_tables_and_quarantine(
+    spark, tmp_path, landing_root, snapshots
+):
     """Accepted rows and the quarantine are written in one ordered partition: re-running a day
-    (conflicting duplicates included) gives the same bytes."""
+    (conflicting duplicates included) gives the same bytes. Each write reads and validates the
+    landing files anew, the second with the files listed the other way round and another number
+    of shuffle partitions, so neither Spark's read order nor its partitioning decides a row."""
+    contract = LANDING_CONTRACTS["bookings"]
 
-    def written(root: Path) -> list[bytes]:
-        uri = root.as_uri()
-        PartitionedTable(spark, f"{uri}/source", "booking_date").write(
-            accepted(bookings, LANDING_CONTRACTS["bookings"]), [D1, D2]
-        )
-        write_quarantine(
-            quarantine_frame(bookings, "booking_date"), uri, "bookings", [D1, D2], TableOptions()
-        )
+    def written(root: Path, days: list[str], shuffle_partitions: str) -> list[bytes]:
+        uris = [(landing_root / landing_file_path("bookings", d)).as_uri() for d in days]
+        before = spark.conf.get("spark.sql.shuffle.partitions")
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle_partitions)
+        try:
+            validated = validate(
+                _records(spark, landing_root, "bookings", uris), contract, snapshots
+            )
+            uri = root.as_uri()
+            PartitionedTable(spark, f"{uri}/source", "booking_date").write(
+                accepted(validated, contract), [D1, D2]
+            )
+            write_quarantine(
+                quarantine_frame(validated, "booking_date"),
+                uri,
+                "bookings",
+                [D1, D2],
+                TableOptions(),
+            )
+        finally:
+            spark.conf.set("spark.sql.shuffle.partitions", before)
         files = sorted(p for p in root.rglob("part-*.csv"))
         days = [[part for part in p.relative_to(root).parts if "=20" in part][0] for p in files]
         return sorted(zip(days, (p.read_bytes() for p in files), strict=True))
 
-    first, second = written(tmp_path / "a"), written(tmp_path / "b")
+    first = written(tmp_path / "a", [D1, D2], "1")
+    second = written(tmp_path / "b", [D2, D1], "7")
 
     assert first == second and len(first) == 4
+    assert any(b"duplicate key: bookid 14" in data for _, data in first), "a conflicting duplicate"
 
 
 @pytest.mark.parametrize("table_format", ["csv", "delta"])
