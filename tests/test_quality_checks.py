@@ -19,6 +19,7 @@ from adventureworks_orchestration.checks.quality import (
     unjudged_row_counts,
 )
 from adventureworks_orchestration.landing.paths import landing_file_path
+from adventureworks_orchestration.landing.quarantine import quarantine_counts, quarantined_rows
 from adventureworks_orchestration.landing.validation import DayCounts
 from adventureworks_orchestration.partitions.days import days_in_range
 
@@ -163,10 +164,15 @@ def test_a_day_with_too_many_quarantined_rows_stops_the_reports_until_fixed(
         "labs/source/members",
     }, "nothing downstream of a failed blocking check"
     assert not [e for e in blocked.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert quarantine_counts(settings, ["bookings"]) == {"bookings": {D1: 0, D2: 10}}
 
     landing.write_text(path, good)
     fixed = materialize_range(settings, instance, D2, D2)
 
+    assert quarantine_counts(settings, ["bookings"]) == {"bookings": {D1: 0, D2: 0}}, (
+        "re-running a day replaces its quarantine"
+    )
+    assert not list(quarantined_rows(settings, "bookings", [D2]))
     assert _evaluation(fixed, "labs/source/bookings", "quarantine_share").passed
     for name in ("primary_key_unique", "foreign_keys_resolve", "no_negative_amounts"):
         assert _evaluation(fixed, "labs/transformed/bookings", name).passed
