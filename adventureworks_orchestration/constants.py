@@ -58,4 +58,4 @@ FOREIGN_KEYS_CHECK_NAME = "foreign_keys_resolve"
 NON_NEGATIVE_CHECK_NAME = "no_negative_amounts"
 QUARANTINE_SHARE_CHECK_NAME = "quarantine_share"
 ROW_COUNT_CHECK_NAME = "row_count_in_band"  # WARN: a day's rows vs the trailing days' mean
-SCHEMA_CHECK_NAME = "schema_matches_contract"  # on every asset: its columns and types
+SCHEMA_CHECK_NAME = "schema_matches_contract"  # transformed and reports: columns and types

@@ -200,8 +200,16 @@ def test_a_day_far_below_its_trailing_mean_warns_and_the_reports_still_materiali
     assert check.metadata["failing_days"].value == days[4]
     assert check.metadata[f"day {days[4]}"].value.startswith("3 rows, 10% of the mean 30.0 of")
     assert _materialized(result) == set(ALL_ASSETS), "non-blocking: everything downstream ran"
-    for asset in ALL_ASSETS:  # every output as its contract says
-        assert _evaluation(result, asset, "schema_matches_contract").passed, asset
+    for asset in ALL_ASSETS:  # every transformed and report output as its contract says
+        evaluations = [
+            e
+            for e in result.get_asset_check_evaluations()
+            if e.asset_key.to_user_string() == asset and e.check_name == "schema_matches_contract"
+        ]
+        if asset in SOURCE:  # typed by the landing contract itself: nothing to compare
+            assert evaluations == [], asset
+        else:
+            assert [e.passed for e in evaluations] == [True], asset
 
 
 def test_a_drifted_schema_fails_its_contract_check_and_stops_the_reports(
@@ -222,7 +230,6 @@ def test_a_drifted_schema_fails_its_contract_check_and_stops_the_reports(
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["differing_columns"].value == "facility_name"
     assert check.description == "facility_name: missing (contract: string)"
-    assert _evaluation(result, "labs/source/bookings", "schema_matches_contract").passed
     assert _evaluation(result, "labs/source/bookings", "row_count_in_band").passed
     materialized = _materialized(result)
     assert "labs/transformed/bookings" in materialized

@@ -169,7 +169,6 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
                 )
                 for table in LANDING_TABLES
             ),
-            *(_contract_spec(_key(ASSET_PREFIX_SOURCE, table)) for table in LANDING_TABLES),
             warning_spec(
                 ROW_COUNT_CHECK_NAME,
                 _key(ASSET_PREFIX_SOURCE, "bookings"),
@@ -233,8 +232,6 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
                 if dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME) in selected:
                     failing = quarantine_share_failures(counts, landing.max_quarantine_share)
                     yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
-                if dg.AssetCheckKey(key, SCHEMA_CHECK_NAME) in selected:
-                    yield _contract_result(key, results[table].accepted)
                 if dg.AssetCheckKey(key, ROW_COUNT_CHECK_NAME) in selected:
                     accepted = {day: count.accepted for day, count in counts.items()}
                     yield row_count_result(

@@ -1,7 +1,8 @@
 """The lab's contracts, in one place: the landing tables' explicit schemas (CSV has no types;
 nothing is ever inferred), keys and the rules every accepted row satisfies (see
-``landing.validation``), and the schema of every asset's output (``OUTPUT_SCHEMAS``, checked by
-``schema_matches_contract``)."""
+``landing.validation``), and the schema of every transformed and report asset's output
+(``OUTPUT_SCHEMAS``, checked by ``schema_matches_contract``). A source asset's output is typed by
+its landing contract itself (``landing.validation.accepted``), so it has no such check."""
 
 from pyspark.sql.types import (
     BooleanType,
@@ -103,10 +104,10 @@ def _source(table: str) -> StructType:
     return StructType([*LANDING_SCHEMAS[table].fields, day])
 
 
-# Every asset's output, by its key below ``labs/``. Columns are compared by name and type
-# (``checks.quality.schema_differences``): order and nullability are not part of the contract.
+# Every transformed and report asset's output, by its key below ``labs/``. Columns are compared
+# by name and type (``checks.quality.schema_differences``): order and nullability are not part of
+# the contract.
 OUTPUT_SCHEMAS: dict[str, StructType] = {
-    **{f"source/{table}": _source(table) for table in LANDING_SCHEMAS},
     "transformed/members": StructType(
         [
             *_source("members").fields,
