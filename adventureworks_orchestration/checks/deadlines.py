@@ -4,7 +4,7 @@ cron at or after D has ended". ``0 2 * * *`` makes 2024-03-01 due at 2024-03-02 
 The cron is evaluated by Dagster's own cron iterator (``dagster._utils.schedules``, private): it
 is the one Dagster's schedules and ``build_time_partition_freshness_checks`` use, so a deadline
 means here what it means there, and the project needs no second cron library. Only this module
-imports it; ``tests/test_freshness_deadlines.py`` pins the behaviour relied on.
+imports it; the deadline tests of ``tests/test_freshness.py`` pin the behaviour relied on.
 """
 
 from __future__ import annotations
