@@ -130,6 +130,27 @@ def test_each_problem_is_sent_once_as_json_and_again_only_after_it_closed(instan
     ], "failed again after passing: a new problem"
 
 
+def test_a_check_failing_for_another_day_while_still_failing_is_a_new_alert(instance, receiver):
+    """A failed check is one problem per failing day (its ``failing_days`` metadata): a second
+    bad day while the check is still red is sent, an unchanged result is not sent again."""
+    sensor = AlertSensor(instance, receiver.url)
+    sensor.tick()
+    _check(instance, ROWS, passed=False, failing_days="2024-03-18", **{"day 2024-03-18": "3 rows"})
+    sensor.tick()
+    _check(instance, ROWS, passed=False, failing_days="2024-03-19", **{"day 2024-03-19": "4 rows"})
+    sensor.tick()
+    _check(instance, ROWS, passed=False, failing_days="2024-03-19", **{"day 2024-03-19": "4 rows"})
+    sensor.tick()
+
+    check = "check:labs/reports/revenue_per_facility:row_count_band"
+    assert [b["id"] for b in receiver.bodies] == [f"{check}:2024-03-18", f"{check}:2024-03-19"]
+    what = "check row_count_band on labs/reports/revenue_per_facility failed for"
+    assert [(b["summary"], b["day"]) for b in receiver.bodies] == [
+        (f"{what} 2024-03-18: 3 rows", "2024-03-18"),
+        (f"{what} 2024-03-19: 4 rows", "2024-03-19"),
+    ]
+
+
 def test_the_body_says_what_failed(instance, receiver):
     sensor = AlertSensor(instance, receiver.url)
     sensor.tick()

@@ -4,8 +4,13 @@ Three kinds, each with a stable id so it is sent at most once:
 
 * ``run_failure`` (``run:<run id>``): a run that failed; an event, read once from the instance's
   run-status changes after the alert sensor's position.
-* ``check_failed`` (``check:<asset>:<check>``): a check whose latest result failed. Open while it
-  stays failed; sent when it opens, again only after it passed in between.
+* ``check_failed`` (``check:<asset>:<check>:<day>``): a day that a check's latest result names as
+  failing (its ``failing_days`` metadata, ``checks/results.py``), so a second bad day while the
+  check is still failing is a new problem; a failed result that names no day (the schema check)
+  is one problem, ``check:<asset>:<check>``. Open while the latest result names it; sent when it
+  opens, again only after it closed in between. The latest result covers the days of its run
+  only: a day that failed, then dropped out of the latest result because a run of other days
+  came after, and fails again, is sent again.
 * ``late_day`` (``late:<asset>:<check>:<day>``): a day a freshness check reports late. Open while
   the day is late, like a failed check; one alert per day, not per re-evaluation.
 
@@ -49,13 +54,34 @@ def run_failure(run_id: str, job: str, days: str | None, message: str | None) ->
     )
 
 
-def check_failed(asset: str, check: str, description: str | None, run_id: str) -> Problem:
-    return Problem(
-        f"check:{asset}:{check}",
-        "check_failed",
-        f"check {check} on {asset} failed" + (f": {description}" if description else ""),
-        {"asset": asset, "check": check, "description": description, "run_id": run_id},
-    )
+def check_failed(
+    asset: str,
+    check: str,
+    description: str | None,
+    run_id: str,
+    failing_days: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """One problem per failing day (``failing_days``: day -> why), or one for the check when the
+    result names no day."""
+    details = {"asset": asset, "check": check, "description": description, "run_id": run_id}
+    if not failing_days:
+        return [
+            Problem(
+                f"check:{asset}:{check}",
+                "check_failed",
+                f"check {check} on {asset} failed" + (f": {description}" if description else ""),
+                details,
+            )
+        ]
+    return [
+        Problem(
+            f"check:{asset}:{check}:{day}",
+            "check_failed",
+            f"check {check} on {asset} failed for {day}" + (f": {why}" if why else ""),
+            {**details, "day": day, "description": why or description},
+        )
+        for day, why in sorted(failing_days.items())
+    ]
 
 
 def late_days(asset: str, check: str, late: Mapping[str, str]) -> list[Problem]:

@@ -25,6 +25,7 @@ import dagster as dg
 
 from ..checks.alerts import Problem, check_failed, late_days, plan_alerts, run_failure
 from ..checks.check_results import latest_results
+from ..checks.results import FAILING_DAYS_METADATA_KEY
 from ..checks.webhook import WebhookError, post_json
 from ..constants import (
     ALERT_SENSOR_NAME,
@@ -89,7 +90,21 @@ def check_problems(
             late = evaluation.metadata.get(LATE_DAYS_METADATA_KEY)
             found.extend(late_days(asset, key.name, dict(late.value) if late else {}))
         else:
-            found.append(check_failed(asset, key.name, evaluation.description, run_id))
+            days = _failing_days(evaluation.metadata)
+            found.extend(check_failed(asset, key.name, evaluation.description, run_id, days))
+    return found
+
+
+def _failing_days(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """day -> why, from a per-day check result's metadata (``checks/results.py``); empty when the
+    result names no day."""
+    named = metadata.get(FAILING_DAYS_METADATA_KEY)
+    text = str(named.value) if named is not None else ""
+    days = [day.strip() for day in text.split(",") if day.strip() and day.strip() != "none"]
+    found = {}
+    for day in days:
+        why = metadata.get(f"day {day}")
+        found[day] = str(why.value) if why is not None else ""
     return found
 
 
