@@ -223,36 +223,14 @@ def claimed_slots(api: GraphQL) -> dict[str, list[str]]:
     }
 
 
-def report_materialization(api: GraphQL, key: str, partitions: Sequence[str]) -> None:
-    """The asset page's "Report materialization event" for ``partitions`` of ``key``."""
-    answer = api(
-        """
-        mutation Report($params: ReportRunlessAssetEventsParams!) {
-          reportRunlessAssetEvents(eventParams: $params) {
-            __typename
-            ... on PythonError { message }
-            ... on UnauthorizedError { message }
-          }
-        }
-        """,
-        params={
-            "eventType": "ASSET_MATERIALIZATION",
-            "assetKey": {"path": key.split("/")},
-            "partitionKeys": list(partitions),
-            "description": "reported by the deployment test",
-        },
-    )
-    outcome = answer["reportRunlessAssetEvents"]
-    if outcome["__typename"] != "ReportRunlessAssetEventsSuccess":
-        raise GraphQLError(f"report refused: {outcome}")
-
-
 def check_evaluations(api: GraphQL, key: str, check_name: str, limit: int = 10) -> list[dict]:
-    """The newest evaluations of an asset check (the UI's check history), newest first."""
+    """The newest evaluations of an asset check (the UI's check history), newest first; each with
+    the ``runId`` that reported it ("" for a sensor's report)."""
     answer = api(
         """
         query Checks($assetKey: AssetKeyInput!, $checkName: String!, $limit: Int!) {
           assetCheckExecutions(assetKey: $assetKey, checkName: $checkName, limit: $limit) {
+            runId
             timestamp
             evaluation {
               success
@@ -266,4 +244,8 @@ def check_evaluations(api: GraphQL, key: str, check_name: str, limit: int = 10) 
         checkName=check_name,
         limit=limit,
     )
-    return [e["evaluation"] for e in answer["assetCheckExecutions"] if e["evaluation"]]
+    return [
+        {**e["evaluation"], "runId": e["runId"]}
+        for e in answer["assetCheckExecutions"]
+        if e["evaluation"]
+    ]

@@ -1,26 +1,62 @@
-"""Freshness on the deployed stack: a missing day turns its freshness check red, as the webserver
-reports it through GraphQL.
-
-NOT WORKING YET, so skipped (never claimed): the checks exist (checks/freshness_check.py, reported
-by the daemon's freshness_sensor, proven in-process by tests/test_freshness.py), and the deployed
-daemon does run the sensor (its code-location log shows LATE / "is there" lines per asset and
-day). A first version of this test reported materializations of two recent days through the
-UI's reportRunlessAssetEvents mutation (tests/deployment/graphql.py: report_materialization) and
-waited for a failing evaluation naming only the third day; in the one run it had, the sensor
-never logged those days as arrived. Still to find out: whether the mutation answered an error,
-or the sensor does not count runless materializations. Next: print the mutation's answer and
-the sensor's verdict in the test, or materialize the days with `dg launch` instead.
-"""
+"""Freshness on the deployed stack: the daemon's freshness sensor turns a missing day's freshness
+check red, as the webserver reports it through GraphQL, and names only the days still missing
+after the others were materialized with ``dg launch`` in the deployment's instance."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import time
+
 import pytest
 
-pytestmark = [
-    pytest.mark.deployment,
-    pytest.mark.skip(reason="unverified on the deployed stack; see the module docstring"),
-]
+from adventureworks_orchestration.checks.deadlines import Deadline
+from adventureworks_orchestration.constants import FRESHNESS_CHECK_NAME, LATE_DAYS_METADATA_KEY
+
+from ..conftest import write_landing
+from .graphql import check_evaluations
+
+pytestmark = pytest.mark.deployment
+
+ASSET = "labs/source/members"
+WAIT_SECONDS = 180
 
 
-def test_a_missing_day_turns_its_freshness_check_red(deployment):
-    raise NotImplementedError("see the module docstring")
+def _late_days(evaluation: dict) -> set[str]:
+    for entry in evaluation["metadataEntries"]:
+        if entry["label"] == LATE_DAYS_METADATA_KEY:
+            return set(json.loads(entry["jsonString"]))
+    raise AssertionError(f"no {LATE_DAYS_METADATA_KEY} in {evaluation}")
+
+
+def test_a_missing_day_turns_its_freshness_check_red(deployment, deployed_settings, spark_cluster):
+    settings = deployed_settings
+    deadline = Deadline(settings.freshness_deadline)
+    due = deadline.due_days(
+        dt.datetime.now(dt.UTC), settings.partitions_start, settings.freshness_lookback_days
+    )
+    assert len(due) >= 3, due
+    present, missing = due[-3:-1], due[-1]  # the newest due day is the one left missing
+    write_landing(settings, present, bookings_per_day=20)
+
+    launched = deployment.exec(
+        "code-location",
+        ["dg", "launch", "--assets", ASSET, "--partition-range", f"{present[0]}...{present[-1]}"],
+    )
+    assert launched.returncode == 0, launched.stderr[-3000:]
+
+    seen: list[dict] = []
+    until = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < until:
+        every = check_evaluations(deployment.graphql, ASSET, FRESHNESS_CHECK_NAME)
+        seen = [e for e in every if not e["runId"]]  # the sensor's, not a run's own check step
+        if seen and not (_late_days(seen[0]) & set(present)):
+            break
+        time.sleep(2)
+    assert seen, f"no {FRESHNESS_CHECK_NAME} evaluation of {ASSET} in {WAIT_SECONDS}s"
+    latest = seen[0]
+    late = _late_days(latest)
+    assert not latest["success"], latest
+    assert missing in late, f"{missing} is not named late: {latest['description']}"
+    assert not late & set(present), f"materialized days still named late: {sorted(late)}"
+    assert missing in latest["description"]
