@@ -4,8 +4,10 @@ It is the floor that ``bench/backfill.py`` compares the platform against, so it 
 single-run backfill does and nothing more: it reads the landing files of the range with the
 options ``LandingZone.read`` uses, applies the very same functions from ``transforms``, writes
 every asset as day-partitioned CSV and reads each downstream input back from the written files,
-as the IO manager does. What it leaves out is what the platform adds on top: Dagster itself, the
-landing-file check, the per-day row counts, the staging-and-swap publish and the schema file.
+as the IO manager does, and drops exact duplicate landing rows as the platform's validation does
+(the generated data holds no other bad rows, so the outputs agree). What it leaves out is what
+the platform adds on top: Dagster itself, the landing-file check, the row validation and its
+quarantine, the per-day row counts, the manifest commit and the quality checks.
 
 Run: ``uv run python bench/bare_pyspark.py --data-dir DIR --first DAY --last DAY``; the landing
 files must be in ``DIR/landing`` and the tables go to ``DIR/warehouse``.
@@ -62,6 +64,7 @@ def read_landing(spark: SparkSession, landing: Path, table: str, days: Sequence[
         .option("mode", "FAILFAST")
         .csv(files)
         .withColumn(PARTITION_COLUMNS[table], F.to_date(day_in_name))
+        .dropDuplicates()  # exact duplicates: the platform's validation drops them too
     )
 
 

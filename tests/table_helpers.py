@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 from adventureworks_orchestration.storage.layout import LEASE_KEY, parse_data_key
 from adventureworks_orchestration.storage.object_store import LocalObjectStore
@@ -32,9 +32,10 @@ def tags_per_day(table: PartitionedTable, days: Sequence[str] = DAYS) -> dict[st
     return result
 
 
-def day_checksum(frame: DataFrame) -> str:
-    """Order-independent checksum of a day's rows."""
-    lines = sorted("|".join(map(str, row)) for row in frame.collect())
+def day_checksum(rows: DataFrame | Iterable[Row]) -> str:
+    """Order-independent checksum of a day's rows (a DataFrame, or rows already collected)."""
+    rows = rows.collect() if isinstance(rows, DataFrame) else rows
+    lines = sorted("|".join(map(str, row)) for row in rows)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
