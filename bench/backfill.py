@@ -16,11 +16,16 @@ d/a is what running on a standalone cluster on the same machine costs or saves o
 With ``--format delta`` a and b store every asset as Delta, and a is run a second time with CSV
 (a_csv) as the baseline of the same run: a/a_csv is what Delta costs over CSV for the whole graph;
 ``bench/read_day.py`` then reads one day of transformed bookings from both warehouses.
+a/c and the cost per asset-day are the targets of the performance work: for tiny days
+(``--days 365 --bookings-per-day 20``) the marginal cost of one more day is estimated as
+(a - b's mean one-day run) / (days - 1) / assets, i.e. what the range run costs beyond a run of
+one day. ``--profile`` adds one more run of a under cProfile with Spark's event log and prints
+where its time went (``bench/_profile.py``); that run is never used in a ratio.
 The row counts per asset and day of a and c (and of b for its K days) must agree, or the script
 says so loudly and exits non-zero. Results go to ``bench/results/backfill-<timestamp>.json``.
 
 Run: ``uv run python bench/backfill.py [--days 90] [--bookings-per-day 2000] [--per-day-runs 3]
-[--spark-cluster [--cluster-cores 2]] [--format csv|delta]``
+[--spark-cluster [--cluster-cores 2]] [--format csv|delta] [--profile]``
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import _profile
 from _common import make_workdir, step, write_results
 from _delta_log import delta_rows_per_day
 
@@ -120,6 +126,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--format", choices=["csv", "delta"], default="csv", help="table format of a and b"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run a once more under cProfile and Spark's event log; print where time went",
+    )
     args = parser.parse_args(argv)
     if args.days < 1 or args.bookings_per_day < 0 or args.per_day_runs < 1:
         parser.error("--days and --per-day-runs must be >= 1, --bookings-per-day >= 0")
@@ -191,13 +202,32 @@ def run_timed(command: list[str], env: Mapping[str, str], log: Path) -> Timed:
     return Timed(command=command, seconds=seconds, log=log)
 
 
+def range_command(days: Sequence[str]) -> list[str]:
+    return [
+        dg_executable(),
+        "launch",
+        "--assets",
+        SELECTION,
+        "--partition-range",
+        f"{days[0]}...{days[-1]}",
+    ]
+
+
 def run_single_range(
     data_dir: Path, days: Sequence[str], table_format: str = "csv", **settings: str
 ) -> Timed:
     """(a) the whole range in ONE Dagster run (the assets' single-run backfill policy)."""
-    command = [dg_executable(), "launch", "--assets", SELECTION]
-    command += ["--partition-range", f"{days[0]}...{days[-1]}"]
-    return run_timed(command, variant_env(data_dir, table_format, **settings), data_dir / "run.log")
+    env = variant_env(data_dir, table_format, **settings)
+    return run_timed(range_command(days), env, data_dir / "run.log")
+
+
+def profile_single_range(data_dir: Path, days: Sequence[str], table_format: str) -> dict:
+    """a once more, under cProfile and with Spark's event log: where the time goes."""
+    stats, events = data_dir / "profile.pstats", data_dir / "spark-events"
+    command = _profile.profiled_command(range_command(days), sys.executable, stats)
+    env = {**variant_env(data_dir, table_format), **_profile.spark_event_log_env(events)}
+    run_timed(command, env, data_dir / "run.log")
+    return _profile.summarise(stats, events, days=len(days), assets=len(ASSETS))
 
 
 def run_on_cluster(workdir: Path, data_dir: Path, days: Sequence[str], cores: int) -> Timed:
@@ -303,7 +333,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
     command += ["--per-day-runs", str(args.per_day_runs), "--seed", str(args.seed)]
     if args.spark_cluster:
         command += ["--spark-cluster", "--cluster-cores", str(args.cluster_cores)]
-    return shlex.join(command + ["--format", args.format])
+    return shlex.join(command + ["--format", args.format] + (["--profile"] if args.profile else []))
 
 
 def summarise(
@@ -342,6 +372,8 @@ def summarise(
         "a_single_run": {
             **single.as_json(),
             "seconds_per_day": round(single.seconds / len(days), 3),
+            "seconds_per_asset_day": round(single.seconds / (len(days) * len(ASSETS)), 4),
+            "marginal_seconds_per_asset_day": marginal_per_asset_day(single, per_day_mean, days),
         },
         "b_run_per_day": {
             "runs": [run.as_json() for run in per_day],
@@ -349,7 +381,11 @@ def summarise(
             "mean_seconds_per_day": round(per_day_mean, 2),
             "extrapolated_seconds": round(per_day_extrapolated, 1),
         },
-        "c_bare_pyspark": {**bare.as_json(), "in_script": bare_timings},
+        "c_bare_pyspark": {
+            **bare.as_json(),
+            "seconds_per_asset_day": round(bare.seconds / (len(days) * len(ASSETS)), 4),
+            "in_script": bare_timings,
+        },
         "ratios": {
             "a_over_c": round(single.seconds / bare.seconds, 2),
             "b_over_a": round(per_day_extrapolated / single.seconds, 2),
@@ -363,6 +399,14 @@ def summarise(
         }
         results["ratios"]["d_over_a"] = round(cluster.seconds / single.seconds, 2)
     return results
+
+
+def marginal_per_asset_day(single: Timed, one_day_run: float, days: Sequence[str]) -> float | None:
+    """What a costs per asset for each day beyond the first: (a - a one-day run) spread over
+    the other days and the assets (None for a one-day range)."""
+    if len(days) < 2:
+        return None
+    return round((single.seconds - one_day_run) / ((len(days) - 1) * len(ASSETS)), 4)
 
 
 def render(results: Mapping[str, object]) -> str:
@@ -392,10 +436,28 @@ def render(results: Mapping[str, object]) -> str:
             "",
             f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
             f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
+            *render_per_asset_day(a, c),
             *render_delta(results.get("delta_vs_csv")),
         ]
         + ([f"d/a = {ratios['d_over_a']:.2f}  (standalone cluster over local[2])"] if d else [])
     )
+
+
+def render_per_asset_day(a: Mapping[str, object], c: Mapping[str, object]) -> list[str]:
+    marginal = a["marginal_seconds_per_asset_day"]
+    return [
+        f"per asset-day: a {1000 * a['seconds_per_asset_day']:.1f} ms, "
+        f"c {1000 * c['seconds_per_asset_day']:.1f} ms "
+        f"(whole runs / (days x {len(ASSETS)} assets))",
+        *(
+            [
+                f"a's marginal cost of one more day: {1000 * marginal:.1f} ms per asset "
+                "((a - b's one-day run) / (days - 1) / assets)"
+            ]
+            if marginal is not None
+            else []
+        ),
+    ]
 
 
 def render_delta(delta: Mapping[str, object] | None) -> list[str]:
@@ -456,6 +518,12 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     bare, bare_timings = run_bare(c_dir, days)
     step(f"c: {bare.seconds:.1f}s")
 
+    profile = None
+    if args.profile:
+        p_dir = prepare_data_dir(workdir, "a_profile", landing, dagster=True)
+        step("a under cProfile with Spark's event log (not timed)")
+        profile = profile_single_range(p_dir, days, args.format)
+
     cluster = None
     if args.spark_cluster:
         d_dir = prepare_data_dir(workdir, "d", landing, dagster=True)
@@ -473,6 +541,9 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     if args.format == "delta":
         problems += compare("a_csv", read_tables(a_csv_dir / "warehouse"), a_tables, days)
         results["delta_vs_csv"] = delta_vs_csv(single, single_csv, a_dir, a_csv_dir, days)
+    if profile is not None:
+        problems += compare("a_profile", read_tables(p_dir / "warehouse"), a_tables, days)
+        results["profile"] = profile
     results["workdir"] = str(workdir)
     results["row_count_mismatches"] = problems
     return results, problems
@@ -511,7 +582,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nBENCHMARK FAILED: {exc}\n(workdir kept: {workdir})", file=sys.stderr)
         return 1
     path = write_results("backfill", results)
-    print("\n" + render(results) + f"\n\nresults:    {path}")
+    profile_lines = _profile.render(results["profile"]) if "profile" in results else []
+    print("\n" + "\n".join([render(results), *profile_lines]) + f"\n\nresults:    {path}")
     if problems:
         print("\n" + "!" * 72, file=sys.stderr)
         print(
