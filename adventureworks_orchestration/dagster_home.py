@@ -29,16 +29,36 @@ EMBEDDED_INSTANCE_CONFIG: dict = {
 LOCAL_CONSOLE_CONFIG: dict = {"python_logs": {"python_log_level": "INFO"}}
 
 
-def instance_config() -> dict:
-    """What ``ensure_dagster_home`` writes: the shared settings plus the laptop console level."""
-    return {**EMBEDDED_INSTANCE_CONFIG, **LOCAL_CONSOLE_CONFIG}
+EVENT_LOG_STORAGE_MODULE = "adventureworks_orchestration.event_log_storage"
+EVENT_LOG_STORAGE_CLASS = "BatchedSqliteEventLogStorage"
+
+
+def event_log_storage_config(folder: Path) -> dict:
+    """Dagster's SQLite event log in its usual place (``history/runs``), writing the per-day
+    asset events of a range in batches (``event_log_storage.py``); Dagster needs the path."""
+    return {
+        "module": EVENT_LOG_STORAGE_MODULE,
+        "class": EVENT_LOG_STORAGE_CLASS,
+        "config": {"base_dir": str(folder.absolute() / "history" / "runs")},
+    }
+
+
+def instance_config(folder: Path) -> dict:
+    """What ``ensure_dagster_home`` writes for ``folder``: the shared settings, the laptop
+    console level and the batched SQLite event log."""
+    return {
+        **EMBEDDED_INSTANCE_CONFIG,
+        **LOCAL_CONSOLE_CONFIG,
+        "event_log_storage": event_log_storage_config(folder),
+    }
 
 
 def ensure_dagster_home(folder: Path) -> Path:
     """Create the folder and its ``dagster.yaml`` unless the user already has one of their own.
 
     An empty ``dagster.yaml`` (what earlier versions of ``awo`` left) is replaced; one that awo
-    wrote (it starts with ``MARKER``) gets the top-level sections it lacks, keeping the rest.
+    wrote (it starts with ``MARKER``) gets the top-level sections it lacks, keeping the rest, and
+    our event log's path follows the folder if it was moved.
     """
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "dagster.yaml"
@@ -49,7 +69,9 @@ def ensure_dagster_home(folder: Path) -> Path:
         current = yaml.safe_load(text) or {}
     else:
         return folder
-    merged = {**instance_config(), **current}
+    merged = {**instance_config(folder), **current}
+    if (current.get("event_log_storage") or {}).get("class") == EVENT_LOG_STORAGE_CLASS:
+        merged["event_log_storage"] = event_log_storage_config(folder)
     if not text.strip() or merged != current:
         config.write_text(MARKER + "\n" + yaml.safe_dump(merged, sort_keys=False))
     if not (folder / "history" / "runs.db").exists():

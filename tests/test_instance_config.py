@@ -34,7 +34,7 @@ def test_pools_allow_one_writer_per_asset():
 
 def test_dagster_home_is_written_once_and_a_users_own_config_is_kept(tmp_path):
     home = ensure_dagster_home(tmp_path / "home")
-    assert yaml.safe_load((home / "dagster.yaml").read_text()) == instance_config()
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == instance_config(home)
 
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     ensure_dagster_home(home)
@@ -44,7 +44,7 @@ def test_dagster_home_is_written_once_and_a_users_own_config_is_kept(tmp_path):
 def test_an_empty_config_left_by_older_versions_is_replaced(tmp_path):
     (tmp_path / "dagster.yaml").write_text("")
     ensure_dagster_home(tmp_path)
-    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == instance_config()
+    assert yaml.safe_load((tmp_path / "dagster.yaml").read_text()) == instance_config(tmp_path)
 
 
 def test_a_home_written_by_an_older_awo_gets_the_console_level_and_keeps_its_edits(tmp_path):
