@@ -50,6 +50,7 @@ import _profile
 from _common import make_workdir, step, write_results
 from _delta_log import delta_rows_per_day
 
+from adventureworks_orchestration.dagster_home import ensure_dagster_home
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.devtools.spark_cluster import start_spark_cluster
 from adventureworks_orchestration.partitions.daily import days_in_range, parse_day
@@ -72,7 +73,7 @@ ASSETS = (
     "labs/reports/bookings_per_member",
 )
 # Keeps the Dagster runs from writing telemetry; it is not part of the work being measured.
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+NO_TELEMETRY = "telemetry:\n  enabled: false\n"
 LOG_TAIL_LINES = 40
 
 
@@ -154,13 +155,13 @@ def generate_landing(landing: Path, days: Sequence[str], args: argparse.Namespac
 
 
 def prepare_data_dir(workdir: Path, name: str, landing: Path, dagster: bool) -> Path:
-    """A fresh data folder with its own copy of the landing files (and a Dagster home)."""
+    """A fresh data folder with its own copy of the landing files (and a Dagster home as ``awo``
+    makes it, telemetry off)."""
     data_dir = workdir / name
     shutil.copytree(landing, data_dir / "landing")
     if dagster:
-        home = data_dir / "dagster_home"
-        home.mkdir()
-        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        config = ensure_dagster_home(data_dir / "dagster_home") / "dagster.yaml"
+        config.write_text(config.read_text() + NO_TELEMETRY)
     return data_dir
 
 
