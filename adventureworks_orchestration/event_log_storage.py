@@ -4,11 +4,12 @@ one transaction per database instead of one per event.
 Why: a range run stores two asset events per asset and day (ASSET_MATERIALIZATION_PLANNED when
 the run is created, ASSET_MATERIALIZATION after the write), and ``SqliteEventLogStorage`` stores
 each with its own engine, connection and commit, in the run's database and again in the index
-database. In a profile of a 365-day run that was the largest cost per day (``bench/backfill.py
---profile``). Dagster already hands such events over in batches when ``DAGSTER_EVENT_BATCH_SIZE``
-is set, and ``dagster_postgres`` writes a batch at once; Dagster's SQLite storage only loops. This
-class writes each run of consecutive asset events of one run the way ``store_event`` writes one
-(the same statements, in the same order), in one transaction on each database; anything else
+database: a 365-day run of the labs graph stores about 6,000 of them (``bench/backfill.py
+--profile`` counts them; the README's benchmarks say what batching saves). Dagster already hands
+such events over in batches when ``DAGSTER_EVENT_BATCH_SIZE`` is set, and ``dagster_postgres``
+writes a batch at once; Dagster's SQLite storage only loops. This class writes each run of
+consecutive asset events of one run the way ``store_event`` writes one (the same statements, in
+the same order), in one transaction on each database; anything else
 goes to ``store_event`` as before.
 
 It is configured for the project's Dagster home by ``dagster_home.py`` (``event_log_storage``),
