@@ -70,6 +70,10 @@ def ensure_dagster_home(folder: Path) -> Path:
     else:
         return folder
     merged = {**instance_config(folder), **current}
+    if "event_log_storage" not in current and any(
+        key == "storage" or key.endswith("_storage") for key in current
+    ):  # storage of the user's own choosing (Dagster refuses `storage` beside `*_storage`)
+        del merged["event_log_storage"]
     if (current.get("event_log_storage") or {}).get("class") == EVENT_LOG_STORAGE_CLASS:
         merged["event_log_storage"] = event_log_storage_config(folder)
     if not text.strip() or merged != current:

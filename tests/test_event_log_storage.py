@@ -3,6 +3,8 @@ answers every question about them as Dagster's own SQLite storage does for the s
 
 from __future__ import annotations
 
+from collections import Counter
+
 import dagster as dg
 import pytest
 from dagster._core.events import DagsterEventType
@@ -65,7 +67,9 @@ def _answers(instance: dg.DagsterInstance) -> dict:
 @pytest.fixture
 def asset_event_writes(monkeypatch):
     """Counts asset events stored one by one (``store_event``), per event type."""
-    monkeypatch.delenv(BATCH_SIZE_VARIABLE, raising=False)  # as a fresh process has it
+    # as a fresh process has it; set first so that the storage's setdefault is undone after
+    monkeypatch.setenv(BATCH_SIZE_VARIABLE, "")
+    monkeypatch.delenv(BATCH_SIZE_VARIABLE)
     counted: dict[str, int] = {}
     original = SqliteEventLogStorage.store_event
 
@@ -89,6 +93,56 @@ def test_a_range_runs_day_events_are_written_in_batches(tmp_path, asset_event_wr
         assert sorted(instance.get_materialized_partitions(KEY)) == DAYS
 
     assert asset_event_writes == {}, "30 days' events, none stored one by one"
+
+
+def test_batch_size_0_turns_batching_off(tmp_path, asset_event_writes, monkeypatch):
+    monkeypatch.setenv(BATCH_SIZE_VARIABLE, "0")
+    with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path / "home"))) as instance:
+        _run(instance)
+
+    assert asset_event_writes == {"ASSET_MATERIALIZATION": 30, "ASSET_MATERIALIZATION_PLANNED": 30}
+
+
+@pytest.mark.parametrize("fails", ["run database", "index"])
+def test_a_batch_whose_write_fails_half_way_stores_each_event_once(
+    tmp_path, asset_event_writes, monkeypatch, fails
+):
+    """The first group write to one database fails (a lock timeout, say; its transaction is
+    rolled back), for the index after the run's database took the group: every event ends up
+    once in each database."""
+    failed: list[str] = []
+
+    def failing_once(original):
+        def write(self, events):
+            if len(events) > 1 and not failed:
+                failed.append(fails)
+                raise OSError("database is locked")
+            return original(self, events)
+
+        return write
+
+    name = "_insert_into_run_database" if fails == "run database" else "_index_asset_events"
+    monkeypatch.setattr(
+        BatchedSqliteEventLogStorage,
+        name,
+        failing_once(getattr(BatchedSqliteEventLogStorage, name)),
+    )
+    with dg.DagsterInstance.from_config(str(ensure_dagster_home(tmp_path / "home"))) as instance:
+        _run(instance)
+        run_id = instance.get_runs(limit=1)[0].run_id
+        in_run = Counter(
+            (e.dagster_event_type, e.dagster_event.partition)
+            for e in instance.all_logs(run_id)
+            if e.is_dagster_event and e.dagster_event.asset_key == KEY
+        )
+        answers = _answers(instance)
+
+    assert failed == [fails], "the failure was injected"
+    assert set(in_run.values()) == {1}, "each asset event once in the run's database"
+    assert len(in_run) == 2 * len(DAYS), "planned and materialized, every day"
+    assert answers["materializations"] == DAYS[::-1], "each day once in the index, in order"
+    assert answers["planned"] == len(DAYS)
+    assert answers["latest"] == DAYS[-1]
 
 
 @pytest.mark.parametrize("fail", [False, True], ids=["succeeded", "failed"])

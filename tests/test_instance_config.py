@@ -71,3 +71,35 @@ def test_a_new_home_has_its_databases_before_any_process_starts_on_it(tmp_path):
 
     for database in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db"):
         assert (home / database).exists(), database
+
+
+def test_a_home_with_storage_of_its_own_keeps_it_and_gets_no_event_log(tmp_path):
+    """Dagster refuses `storage` beside `event_log_storage`: a user's storage choice wins."""
+    own = {"storage": {"sqlite": {"base_dir": str(tmp_path / "elsewhere")}}}
+    (tmp_path / "dagster.yaml").write_text(MARKER + "\n" + yaml.safe_dump(own))
+
+    ensure_dagster_home(tmp_path)
+
+    written = yaml.safe_load((tmp_path / "dagster.yaml").read_text())
+    assert written["storage"] == own["storage"] and "event_log_storage" not in written
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_runs(limit=1) == []
+
+
+def test_a_moved_home_writes_its_events_where_it_now_is(tmp_path):
+    """The event log's path is written into dagster.yaml; awo moves it with the folder."""
+    import dagster as dg
+
+    old = ensure_dagster_home(tmp_path / "old")
+    new = tmp_path / "new"
+    old.rename(new)
+
+    ensure_dagster_home(new)
+
+    written = yaml.safe_load((new / "dagster.yaml").read_text())
+    assert written["event_log_storage"]["config"]["base_dir"] == str(new / "history" / "runs")
+    with dg.DagsterInstance.from_config(str(new)) as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization("moved"))
+    assert not (tmp_path / "old").exists(), "nothing written to the old place"
