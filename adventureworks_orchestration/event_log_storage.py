@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from itertools import groupby
 from typing import Any
 
 from dagster import DagsterInvariantViolationError
@@ -71,9 +72,11 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         of the batch is stored one event at a time, each event once (the group's events that
         are already in the run's database get only their index rows).
 
-        An exception leaves here only when storing one event fails too (or an event that is not
-        an asset event fails): Dagster then stores the whole batch again one event at a time,
-        so the events stored before the failure are stored twice (Dagster's own batch fallback).
+        Not covered: an event that is not an asset event (Dagster's ``store_event`` writes it to
+        the run's database, then the index) whose write failed is stored again, so one of the
+        two may hold it twice; and when storing one event fails too, the exception goes to
+        Dagster, which stores the whole batch again one event at a time, so the events stored
+        before the failure are stored twice (Dagster's own batch fallback).
         """
         remaining = list(events)
         in_run_database = 0  # of ``remaining``'s first events, the run's database has these
@@ -125,20 +128,13 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
 
 
 def _asset_event_groups(events: Sequence[EventLogEntry]) -> Iterator[list[EventLogEntry]]:
-    """``events`` in order, split into runs of asset events of one run (written together) and
-    single other events."""
-    group: list[EventLogEntry] = []
-    for event in events:
-        if _is_asset_event(event) and (not group or group[0].run_id == event.run_id):
-            group.append(event)
-            continue
-        if group:
-            yield group
-        group = [event] if _is_asset_event(event) else []
-        if not group:
-            yield [event]
-    if group:
-        yield group
+    """``events`` in order: runs of asset events of one run (written together), other events
+    one at a time."""
+    for (is_asset, _), same in groupby(events, key=lambda e: (_is_asset_event(e), e.run_id)):
+        if is_asset:
+            yield list(same)
+        else:
+            yield from ([event] for event in same)
 
 
 def _is_asset_event(event: EventLogEntry) -> bool:
