@@ -30,13 +30,6 @@ ACCESS_KEY = "awo-test-access-key"
 SECRET_KEY = "awo-test-secret-key"
 TEST_BOOKINGS_PER_DAY = 200
 
-# Every Spark driver JVM of the tests (each worker's session, and the `dg launch`, `awo`, daemon
-# and writer processes the tests start, which inherit it) lives for seconds to minutes on 2 shared
-# cores: the quick JIT tier and one GC thread cost less CPU than the server defaults (as the
-# deployment tests' JAVA_TOOL_OPTIONS; spark-submit passes SPARK_SUBMIT_OPTS to the JVM without
-# the "Picked up" line that variable prints). Tests only: users' runs keep the JVM's defaults.
-os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
