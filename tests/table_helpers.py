@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 
 from adventureworks_orchestration.storage.layout import LEASE_KEY, parse_data_key
 from adventureworks_orchestration.storage.object_store import LocalObjectStore
@@ -20,6 +21,28 @@ def rows_for(spark: SparkSession, days: Sequence[str], per_day: int = 3, tag: st
         (i, f"{tag}-{day}-{i}", dt.date.fromisoformat(day)) for day in days for i in range(per_day)
     ]
     return spark.createDataFrame(data, "id INT, label STRING, day DATE")
+
+
+def spread_over_partitions(
+    spark: SparkSession, days: Sequence[str], per_day: int, partitions: int
+) -> tuple[DataFrame, dict[str, int]]:
+    """Rows of every day in every input partition (day i gets ``per_day`` rows, every 7th day
+    none), as a shuffle or a scan of many files hands them to a write; and the exact counts."""
+    first = dt.date.fromisoformat(days[0])
+    expected = {day: 0 if i % 7 == 3 else per_day for i, day in enumerate(days)}
+    kept = [i for i, day in enumerate(days) if expected[day]]
+    offsets = spark.createDataFrame([(n, i) for n, i in enumerate(kept)], "n INT, offset INT")
+    frame = (
+        spark.range(0, per_day * len(kept), numPartitions=partitions)
+        .select(F.col("id").cast("int").alias("id"), (F.col("id") % len(kept)).alias("n"))
+        .join(F.broadcast(offsets), "n")
+        .select(
+            "id",
+            F.concat(F.lit("row-"), F.col("id").cast("string")).alias("label"),
+            F.date_add(F.lit(first), F.col("offset")).alias("day"),
+        )
+    )
+    return frame, expected
 
 
 def tags_per_day(table: PartitionedTable, days: Sequence[str] = DAYS) -> dict[str, tuple]:

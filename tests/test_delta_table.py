@@ -22,7 +22,7 @@ from adventureworks_orchestration.storage.table_formats import open_table
 
 from .conftest import warehouse_view
 from .storage import StorageView
-from .table_helpers import DAYS, rows_for
+from .table_helpers import DAYS, rows_for, spread_over_partitions
 
 TABLE = "labs/things"
 
@@ -62,6 +62,15 @@ def labels(table: DeltaDayTable, days=None, version=None) -> dict[str, list[str]
 def data_files(root: StorageView) -> dict[str, str]:
     """Every Parquet file of the table (path -> sha256), commit log excluded."""
     return {k: v for k, v in root.checksums(TABLE).items() if k.endswith(".parquet")}
+
+
+def test_rows_per_day_are_exact_for_a_year_whose_rows_arrive_in_many_partitions(spark, table):
+    year = [(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(365)]
+    frame, expected = spread_over_partitions(spark, year, per_day=20, partitions=8)
+
+    result = table.write(frame, year)
+
+    assert result.rows_per_day == expected
 
 
 def test_range_write_is_one_commit_with_a_folder_per_day(spark, table, root):

@@ -174,8 +174,7 @@ class DeltaDayTable:
             self._create_if_missing(df.schema)
             counter = DayCounter(days)
             writer = (
-                counter.observe(df, F.col(self.partition_column))
-                .repartition(self.partition_column)  # one file per day, as for CSV
+                counter.grouped_by_day(df, self.partition_column)  # a file per day, as for CSV
                 .write.format("delta")
                 .mode("overwrite")
                 .partitionBy(self.partition_column)

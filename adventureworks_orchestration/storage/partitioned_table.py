@@ -314,13 +314,12 @@ class PartitionedTable:
         column = self.partition_column
         day_value = F.col(column).cast("date")
         counter = DayCounter(days)
-        observed = counter.observe(df, day_value)
         data_columns = [F.col(c) for c in df.columns if c != column]
+        rows = df.select(
+            *data_columns, day_value.alias(column), F.lit(write_id).alias(WRITE_COLUMN)
+        )
         (
-            observed.select(
-                *data_columns, day_value.alias(column), F.lit(write_id).alias(WRITE_COLUMN)
-            )
-            .repartition(column)
+            counter.grouped_by_day(rows, column)
             .write.partitionBy(column, WRITE_COLUMN)
             .mode("append")
             .options(**CSV_WRITE_OPTIONS)
