@@ -31,6 +31,7 @@ from ..storage.s3 import (
 )
 from .delta_spark import with_delta
 from .java import require_java
+from .spark_driver import quiet_py4j_send_errors
 from .spark_jars import jar_resolution_lock, s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
 
@@ -141,6 +142,7 @@ class SparkResource(PySparkResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
+        quiet_py4j_send_errors()
         _account_for_run_workers(context)
         if self.spark_config.get("spark.master", "").startswith("local"):
             # Without it Spark picks the first non-loopback interface for some of its services.

@@ -44,16 +44,22 @@ def spark_logging_config(data_dir: Path) -> dict[str, str]:
     }
 
 
+def spark_log_file(spark_config: dict[str, Any]) -> str | None:
+    """The driver's Spark log file that ``spark_config`` sets up, if it sets one up."""
+    options = shlex.split(str(spark_config.get(DRIVER_JAVA_OPTIONS, "")))
+    log_dir = next(
+        (o.split("=", 1)[1] for o in options if o.startswith("-Dawo.spark.log.dir=")), None
+    )
+    return f"{log_dir}/spark.log" if log_dir else None
+
+
 def session_ready_message(spark_context: Any, spark_config: dict[str, Any], seconds: float) -> str:
     """One line saying which Spark started, where, for which storage, and where its log is."""
     storage = "local files"
     if spark_config.get("spark.hadoop.fs.s3a.impl"):
         storage = f"S3 at {spark_config.get('spark.hadoop.fs.s3a.endpoint', 'AWS')}"
-    options = shlex.split(str(spark_config.get(DRIVER_JAVA_OPTIONS, "")))
-    log_dir = next(
-        (o.split("=", 1)[1] for o in options if o.startswith("-Dawo.spark.log.dir=")), None
-    )
-    log = f"; Spark log: {log_dir}/spark.log" if log_dir else ""
+    log_file = spark_log_file(spark_config)
+    log = f"; Spark log: {log_file}" if log_file else ""
     return (
         f"Spark {spark_context.version} ready in {seconds:.1f}s "
         f"({spark_context.master}, {storage}, application {spark_context.applicationId}){log}"

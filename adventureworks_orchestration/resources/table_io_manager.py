@@ -21,6 +21,7 @@ from ..storage.errors import ConcurrentWriteError, LeaseLostError, StorageError,
 from ..storage.partitioned_table import TableOptions, WriteResult
 from ..storage.table_formats import DayTable, open_table
 from .delta_spark import session_has_delta
+from .spark_driver import failure_if_driver_stopped
 from .spark_errors import explain_file_failure
 
 PARTITION_COLUMN_METADATA_KEY = "partition_column"
@@ -106,6 +107,8 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         except StorageError as exc:
             raise _failure(exc) from None
         except Exception as exc:
+            if stopped := failure_if_driver_stopped(self.pyspark, exc, asset, days):
+                raise stopped from None
             failure = explain_file_failure(exc)
             if failure is None:
                 raise
@@ -141,6 +144,11 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
             return table.read(days)
         except StorageError as exc:
             raise _failure(exc) from None
+        except Exception as exc:
+            step = context.asset_key.to_user_string()
+            if stopped := failure_if_driver_stopped(self.pyspark, exc, step, days or []):
+                raise stopped from None
+            raise
 
 
 class LocalPartitionedTableIOManager(PartitionedTableIOManager):

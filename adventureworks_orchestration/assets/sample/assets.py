@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 from dagster_pyspark import PySparkResource
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 
 from ...checks.quality import (
     MIN_TRAILING_DAYS,
@@ -51,6 +51,7 @@ from ...landing.paths import LANDING_TABLES, parse_landing_path
 from ...landing.preflight import describe_problems
 from ...landing.validation import DayCounts
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
+from ...resources.spark_driver import failure_if_driver_stopped
 from ...resources.table_io_manager import PARTITION_COLUMN_METADATA_KEY
 from . import transforms
 from .ingest import IngestedTable, ingested
@@ -122,6 +123,50 @@ def _said(result: IngestedTable) -> str:
         f"{totals.landing} rows: {totals.accepted} accepted, {totals.quarantined} quarantined, "
         f"{totals.duplicates} exact duplicates dropped"
     )
+
+
+def _ingested_outputs(
+    context: dg.AssetExecutionContext,
+    spark: SparkSession,
+    landing: LandingZone,
+    files: dict,
+    tables: list[str],
+) -> Iterator:
+    """The source step's outputs, per-day metadata and checks, from one validation of its files."""
+    days = context.partition_keys
+    with ingested(spark, landing, files, days, context.run.run_id, context.log) as results:
+        for table in tables:
+            result = results[table]
+            context.log.info(f"{table}: {len(files[table])} landing file(s), {_said(result)}")
+            for item in files[table]:  # provenance and what became of the day's rows
+                day = parse_landing_path(item.key).day
+                context.add_asset_metadata(
+                    {**item.provenance(), **_day_metadata(result, day)},
+                    asset_key=_key(ASSET_PREFIX_SOURCE, table),
+                    partition_key=day,
+                )
+            yield dg.Output(
+                result.accepted,
+                output_name=table,
+                metadata={
+                    "landing_files": len(files[table]),
+                    "landing_bytes": sum(item.size for item in files[table]),
+                    **_count_metadata(result.totals),
+                    QUARANTINE_PATH_METADATA_KEY: result.quarantine.root,
+                },
+            )
+        selected = context.selected_asset_check_keys
+        for table in tables:  # after every output: a failing check blocks, not unpublishes
+            key = _key(ASSET_PREFIX_SOURCE, table)
+            counts = results[table].counts
+            if dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME) in selected:
+                failing = quarantine_share_failures(counts, landing.max_quarantine_share)
+                yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
+            if dg.AssetCheckKey(key, ROW_COUNT_CHECK_NAME) in selected:
+                accepted = {day: count.accepted for day, count in counts.items()}
+                yield row_count_result(
+                    context.instance, key, days, accepted, landing.row_count_band
+                )
 
 
 def build_sample_assets(
@@ -204,39 +249,13 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         )
         if problems:
             raise dg.Failure(description=describe_problems(problems), allow_retries=False)
-        with ingested(spark, landing, files, days, context.run.run_id, context.log) as results:
-            for table in tables:
-                result = results[table]
-                context.log.info(f"{table}: {len(files[table])} landing file(s), {_said(result)}")
-                for item in files[table]:  # provenance and what became of the day's rows
-                    day = parse_landing_path(item.key).day
-                    context.add_asset_metadata(
-                        {**item.provenance(), **_day_metadata(result, day)},
-                        asset_key=_key(ASSET_PREFIX_SOURCE, table),
-                        partition_key=day,
-                    )
-                yield dg.Output(
-                    result.accepted,
-                    output_name=table,
-                    metadata={
-                        "landing_files": len(files[table]),
-                        "landing_bytes": sum(item.size for item in files[table]),
-                        **_count_metadata(result.totals),
-                        QUARANTINE_PATH_METADATA_KEY: result.quarantine.root,
-                    },
-                )
-            selected = context.selected_asset_check_keys
-            for table in tables:  # after every output: a failing check blocks, not unpublishes
-                key = _key(ASSET_PREFIX_SOURCE, table)
-                counts = results[table].counts
-                if dg.AssetCheckKey(key, QUARANTINE_SHARE_CHECK_NAME) in selected:
-                    failing = quarantine_share_failures(counts, landing.max_quarantine_share)
-                    yield day_check_result(QUARANTINE_SHARE_CHECK_NAME, key, days, failing)
-                if dg.AssetCheckKey(key, ROW_COUNT_CHECK_NAME) in selected:
-                    accepted = {day: count.accepted for day, count in counts.items()}
-                    yield row_count_result(
-                        context.instance, key, days, accepted, landing.row_count_band
-                    )
+        try:
+            yield from _ingested_outputs(context, spark, landing, files, tables)
+        except Exception as exc:
+            step = "labs/source (" + ", ".join(tables) + ")"
+            if stopped := failure_if_driver_stopped(spark_s3_rsc, exc, step, days):
+                raise stopped from None
+            raise
 
     members_key = _key(ASSET_PREFIX_TRANSFORMED, "members")
 
