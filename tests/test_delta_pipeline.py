@@ -47,6 +47,8 @@ def stored(spark, settings, asset: str, table_format: str):
     return PartitionedTable(spark, root, column_of(asset))
 
 
+# On S3 (the deployment's store); Delta on a local folder runs the whole graph in test_delta_cli.
+@pytest.mark.parametrize("storage_settings", ["s3"], indirect=True)
 def test_the_whole_graph_as_delta_gives_the_csv_tables(spark, storage_settings, instance):
     """Same landing files, one run per format: every asset holds the same rows per day."""
     delta = storage_settings.with_overrides(table_format="delta")

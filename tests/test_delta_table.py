@@ -64,6 +64,7 @@ def data_files(root: StorageView) -> dict[str, str]:
     return {k: v for k, v in root.checksums(TABLE).items() if k.endswith(".parquet")}
 
 
+@pytest.mark.parametrize("storage_settings", ["local"], indirect=True)  # counting, not storage
 def test_rows_per_day_are_exact_for_a_year_whose_rows_arrive_in_many_partitions(spark, table):
     year = [(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(365)]
     frame, expected = spread_over_partitions(spark, year, per_day=20, partitions=8)

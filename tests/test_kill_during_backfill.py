@@ -88,7 +88,10 @@ def _checksums(spark, settings) -> dict[tuple[str, str], str]:
     return found
 
 
+# On S3 only: each kill costs a `dg launch`, and what a kill leaves after each store call of the
+# publish on a local folder (and on S3) is made deterministically in tests/test_publish_faults.py.
 @pytest.mark.slow
+@pytest.mark.parametrize("storage_settings", ["s3"], indirect=True)
 def test_kill_9_at_random_moments_never_shows_a_mixed_or_missing_day(
     spark, storage_settings, tmp_path
 ):

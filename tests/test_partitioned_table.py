@@ -205,6 +205,7 @@ def test_rows_per_day_are_exact_over_a_long_range_with_gaps(spark, table):
     assert result.total_rows == len(rows)
 
 
+@pytest.mark.parametrize("storage_settings", ["local"], indirect=True)  # counting, not storage
 def test_rows_per_day_are_exact_for_a_year_whose_rows_arrive_in_many_partitions(spark, table):
     """Found at 365 x 100,000: with every input partition holding rows of every day, the counts
     went to neighbouring days (the total still right). They feed the manifest and step 4."""
