@@ -13,9 +13,12 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
+from py4j.protocol import Py4JNetworkError
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.partitions import days_in_range
+from adventureworks_orchestration.resources.spark_driver import driver_stop
 
 from .cli_helpers import PROJECT_ROOT, bin_path, cli_env, prepare_instance
 from .conftest import make_settings
@@ -57,16 +60,32 @@ def test_a_driver_out_of_memory_is_named_with_the_setting_to_raise(tmp_path: Pat
     assert message == (
         "labs/things: Spark's driver stopped while this step worked on 2 days "
         "(2024-03-01..2024-03-02): it ran out of memory (java.lang.OutOfMemoryError, exit code "
-        f"52); Spark's log: {log}. Nothing of this step was published. Run fewer days at a time, "
-        "or give Spark more memory, e.g. AWO_SPARK_DRIVER_MEMORY=1024m (now 512m), and run the "
-        "days again."
+        f"52); Spark's log: {log}. A table write it stopped in was not published (tables the step "
+        "had published before stay as published). Run fewer days at a time, or give Spark more "
+        "memory, e.g. AWO_SPARK_DRIVER_MEMORY=1024m (now 512m), and run the days again."
     )
     assert "OutOfMemoryError" in log.read_text(), "the stack trace is kept in Spark's log"
     assert "\tat " not in child.stderr, f"a JVM stack trace on the console:\n{child.stderr}"
 
 
+def test_an_ordinary_failure_on_a_live_session_is_not_a_stopped_driver(spark):
+    """Words that also appear when a driver dies, from a JVM that is alive: an ordinary failure
+    (retried as such), neither waited on nor reported as a stopped driver."""
+    with pytest.raises(Exception) as raised:
+        spark.sql("SELECT raise_error('java.lang.OutOfMemoryError: Connection refused')").collect()
+    assert driver_stop(spark, raised.value) is None
+    refused = ConnectionRefusedError(111, "Connection refused")  # e.g. from an S3 client
+    started = time.monotonic()
+    assert driver_stop(spark, refused, gone_wait=1.0) is None
+    assert time.monotonic() - started < 5
+    gone = Py4JNetworkError("Answer from Java side is empty")
+    assert driver_stop(spark, gone, gone_wait=0.5) is None, "the test session's JVM is running"
+
+
 def _landed(settings, days: list[str]) -> None:
-    LandingWriter.local(settings.landing_dir).write(days, GeneratorConfig(bookings_per_day=500))
+    # big enough days that the source step validates for many seconds before it publishes
+    config = GeneratorConfig(bookings_per_day=20_000)
+    LandingWriter.local(settings.landing_dir).write(days, config)
 
 
 def _spark_driver_pids(group: int) -> list[int]:
@@ -116,6 +135,7 @@ def test_a_run_whose_driver_is_killed_fails_once_with_one_paragraph(spark, tmp_p
         if launch.poll() is None:
             os.killpg(launch.pid, signal.SIGKILL)
     printed = "".join(output)
+    assert " writing " not in printed, "the kill came after the first publish began: kill sooner"
 
     assert "Spark's driver stopped while this step worked on 3 days" in printed, printed[-4000:]
     assert "killed by signal 9" in printed

@@ -20,28 +20,31 @@ from typing import Any
 
 import dagster as dg
 from py4j.protocol import Py4JError, Py4JJavaError
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from .spark_logging import spark_log_file
 
 SPARK_OOM_EXIT_CODE = 52  # org.apache.spark.util.SparkExitCode.OOM
-# The py4j call that was waiting when the driver died sees one of these; the JVM exits only
+# What a call that was waiting on a dying driver gets from the JVM itself: the JVM exits only
 # after its shutdown hooks, seconds later, so the exit code is waited for.
-_DRIVER_GONE = re.compile(
-    r"SparkContext was shut down|SparkContext has been shutdown|Answer from Java side is empty|"
-    r"Error while sending or receiving|Connection refused|OutOfMemoryError"
-)
-EXIT_WAIT_SECONDS = 30.0
+_SHUTTING_DOWN = re.compile(r"SparkContext was shut down|SparkContext has been shutdown")
+SHUTDOWN_WAIT_SECONDS = 30.0
+# A call that found the connection gone: the process is dead, or about to be reaped.
+GONE_WAIT_SECONDS = 5.0
 
 
 class _Py4JSendErrors(logging.Filter):
     """Drops py4j's "Exception while sending command." records (with a traceback), which py4j
-    logs to the ROOT logger when the JVM has gone; the call then raises, and the step's failure
-    says what happened."""
+    logs to the ROOT logger when its connection breaks, once the driver process has exited: the
+    call then raises, and the step's failure says what happened. While the JVM runs they pass."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from_py4j = record.name == "root" and record.module == "java_gateway"
-        return not (from_py4j and str(record.msg).startswith("Exception while sending command"))
+        if not (from_py4j and str(record.msg).startswith("Exception while sending command")):
+            return True
+        process = _driver_process(SparkContext._active_spark_context)
+        return process is None or process.poll() is None
 
 
 _PY4J_SEND_ERRORS = _Py4JSendErrors()
@@ -56,49 +59,62 @@ def quiet_py4j_send_errors() -> None:
 
 @dataclass(frozen=True)
 class DriverStop:
-    """How the driver ended: its exit code (None: still running, but out of memory)."""
+    """How the driver JVM ended: its exit code (negative: the signal that killed it)."""
 
-    exit_code: int | None
-    out_of_memory: bool
+    exit_code: int
+
+    @property
+    def memory(self) -> bool:
+        """Out of memory, or killed (what the system's out-of-memory killer does)."""
+        return self.exit_code in (SPARK_OOM_EXIT_CODE, -9)
 
     @property
     def cause(self) -> str:
-        if self.out_of_memory or self.exit_code == SPARK_OOM_EXIT_CODE:
-            code = "" if self.exit_code is None else f", exit code {self.exit_code}"
-            return f"it ran out of memory (java.lang.OutOfMemoryError{code})"
-        if self.exit_code is not None and self.exit_code < 0:
+        if self.exit_code == SPARK_OOM_EXIT_CODE:
+            return f"it ran out of memory (java.lang.OutOfMemoryError, exit code {self.exit_code})"
+        if self.exit_code == -9:
             return (
-                f"it was killed by signal {-self.exit_code} (with 9: the system's "
-                "out-of-memory killer, or a kill -9; the system log says which)"
+                "it was killed by signal 9 (the system's out-of-memory killer, or a kill -9; "
+                "the system log says which)"
             )
+        if self.exit_code < 0:
+            return f"it was stopped by signal {-self.exit_code}"
         return f"it exited with code {self.exit_code}"
 
 
 def driver_stop(
-    spark: SparkSession, error: BaseException, wait_seconds: float = EXIT_WAIT_SECONDS
+    spark: SparkSession | None,
+    error: BaseException,
+    shutdown_wait: float = SHUTDOWN_WAIT_SECONDS,
+    gone_wait: float = GONE_WAIT_SECONDS,
 ) -> DriverStop | None:
-    """How the driver stopped, when ``error`` is the sign of it; None for any other error."""
-    text = str(error)
-    looks_gone = isinstance(error, ConnectionError) or (
-        isinstance(error, Py4JError) and not isinstance(error, Py4JJavaError)
-    )
-    if not (looks_gone or _DRIVER_GONE.search(text)):
+    """How the driver stopped, when ``error`` came from its end; None while the driver runs
+    (then ``error`` is an ordinary failure, retried as such) and for any other error."""
+    answered = isinstance(error, Py4JJavaError)  # the JVM was alive to answer
+    if answered and not _SHUTTING_DOWN.search(str(error)):
         return None
-    out_of_memory = "java.lang.OutOfMemoryError" in text
-    process = _driver_process(spark)
-    if process is None:  # not a local JVM of ours (Spark Connect): the error text is all we have
-        return DriverStop(None, out_of_memory) if out_of_memory or looks_gone else None
+    if not answered and not isinstance(error, Py4JError | ConnectionError):
+        return None
     try:
-        return DriverStop(process.wait(timeout=wait_seconds), out_of_memory)
-    except subprocess.TimeoutExpired:  # still running: only an OutOfMemoryError counts
-        return DriverStop(None, True) if out_of_memory else None
+        process = _driver_process(spark.sparkContext if spark is not None else None)
+    except Exception:  # noqa: BLE001 - no SparkContext here (Spark Connect): nothing to ask
+        return None
+    if process is None:
+        return None
+    if process.poll() is None:
+        try:
+            process.wait(timeout=shutdown_wait if answered else gone_wait)
+        except subprocess.TimeoutExpired:
+            return None
+    return DriverStop(process.returncode)
 
 
-def _driver_process(spark: SparkSession) -> subprocess.Popen | None:
+def _driver_process(spark_context: SparkContext | None) -> subprocess.Popen | None:
     """The driver JVM's process: pyspark keeps the ``Popen`` it started the JVM with on the gateway
     (``java_gateway.launch_gateway``: "for use by the caller"). ``SparkContext._gateway`` is
-    private; pyspark has no public way to reach the JVM process."""
-    gateway = getattr(spark.sparkContext, "_gateway", None)
+    private; pyspark has no public way to reach the JVM process. None when this process did not
+    start the JVM."""
+    gateway = getattr(spark_context, "_gateway", None)
     process = getattr(gateway, "proc", None)
     return process if isinstance(process, subprocess.Popen) else None
 
@@ -115,19 +131,30 @@ def failure_if_driver_stopped(
 def driver_stopped_failure(
     stop: DriverStop, step: str, days: Sequence[str], spark_config: dict[str, Any]
 ) -> dg.Failure:
-    """The one paragraph for a step whose driver stopped; never retried (the session is gone)."""
+    """The one paragraph for a step whose driver stopped; never retried (the session is gone).
+
+    What it says of the tables is what the storage guarantees (README, *What a write
+    guarantees*): a write the driver died in is not published, and a source step's tables
+    published before it stay published.
+    """
     memory = str(spark_config.get("spark.driver.memory", "1g"))
     log = spark_log_file(spark_config)
     where = f"; Spark's log: {log}" if log else ""
+    if stop.memory:
+        advice = (
+            "Run fewer days at a time, or give Spark more memory, e.g. "
+            f"AWO_SPARK_DRIVER_MEMORY={_doubled(memory)} (now {memory}), and run the days again."
+        )
+    else:
+        advice = "Run the days again; if it happens again, Spark's log says why."
     return dg.Failure(
         description=(
             f"{step}: Spark's driver stopped while this step worked on {_span(days)}: "
-            f"{stop.cause}{where}. Nothing of this step was published. Run fewer days at a "
-            f"time, or give Spark more memory, e.g. AWO_SPARK_DRIVER_MEMORY={_doubled(memory)} "
-            f"(now {memory}), and run the days again."
+            f"{stop.cause}{where}. A table write it stopped in was not published (tables the "
+            f"step had published before stay as published). {advice}"
         ),
         metadata={
-            "driver_exit_code": -1 if stop.exit_code is None else stop.exit_code,
+            "driver_exit_code": stop.exit_code,
             "spark_driver_memory": memory,
             "spark_log": log or "",
         },

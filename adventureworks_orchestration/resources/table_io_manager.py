@@ -145,7 +145,7 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         except StorageError as exc:
             raise _failure(exc) from None
         except Exception as exc:
-            step = context.asset_key.to_user_string()
+            step = f"reading {context.asset_key.to_user_string()}"
             if stopped := failure_if_driver_stopped(self.pyspark, exc, step, days or []):
                 raise stopped from None
             raise

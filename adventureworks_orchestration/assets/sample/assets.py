@@ -308,13 +308,24 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         **asset_common,
     )
     def transformed_bookings(
-        context: dg.AssetExecutionContext, bookings: DataFrame, facilities: DataFrame
+        context: dg.AssetExecutionContext,
+        spark_s3_rsc: PySparkResource,
+        bookings: DataFrame,
+        facilities: DataFrame,
     ):
         """Bookings priced: slots x member or guest rate of that day; its checks block the
         reports when a day has a repeated bookid, an unpriced facility or a negative cost."""
         priced = transforms.enrich_bookings(bookings, facilities)
         yield from _published(bookings_key, priced)
-        failing = bookings_failures(priced, "booking_date", context.partition_keys)
+        try:  # the checks' own Spark job, after the publish
+            failing = bookings_failures(priced, "booking_date", context.partition_keys)
+        except Exception as exc:
+            step = f"{bookings_key.to_user_string()} checks"
+            if stopped := failure_if_driver_stopped(
+                spark_s3_rsc, exc, step, context.partition_keys
+            ):
+                raise stopped from None
+            raise
         for name, days in failing.items():
             yield day_check_result(name, bookings_key, context.partition_keys, days)
 
