@@ -43,6 +43,7 @@ class _Py4JSendErrors(logging.Filter):
         from_py4j = record.name == "root" and record.module == "java_gateway"
         if not (from_py4j and str(record.msg).startswith("Exception while sending command")):
             return True
+        # the filter has no session of its own; pyspark names the running one only privately
         process = _driver_process(SparkContext._active_spark_context)
         return process is None or process.poll() is None
 
