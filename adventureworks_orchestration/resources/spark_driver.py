@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,13 +121,18 @@ def _driver_process(spark_context: SparkContext | None) -> subprocess.Popen | No
     return process if isinstance(process, subprocess.Popen) else None
 
 
-def failure_if_driver_stopped(
-    resource: Any, error: BaseException, step: str, days: Sequence[str]
-) -> dg.Failure | None:
-    """For a step's ``except``: the failure to raise instead of ``error`` when the driver of
-    ``resource`` (a ``PySparkResource``: its session and configuration) stopped; else None."""
-    stop = driver_stop(resource.spark_session, error)
-    return None if stop is None else driver_stopped_failure(stop, step, days, resource.spark_config)
+@contextmanager
+def driver_stop_fails_step(resource: Any, step: str, days: Sequence[str]) -> Iterator[None]:
+    """Around a step's Spark work: an error that comes from the stopped driver of ``resource``
+    (a ``PySparkResource``: its session and configuration) becomes ``driver_stopped_failure``;
+    any other error passes unchanged."""
+    try:
+        yield
+    except Exception as error:
+        stop = driver_stop(resource.spark_session, error)
+        if stop is None:
+            raise
+        raise driver_stopped_failure(stop, step, days, resource.spark_config) from None
 
 
 def driver_stopped_failure(

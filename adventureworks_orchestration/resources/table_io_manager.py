@@ -21,7 +21,7 @@ from ..storage.errors import ConcurrentWriteError, LeaseLostError, StorageError,
 from ..storage.partitioned_table import TableOptions, WriteResult
 from ..storage.table_formats import DayTable, open_table
 from .delta_spark import session_has_delta
-from .spark_driver import failure_if_driver_stopped
+from .spark_driver import driver_stop_fails_step
 from .spark_errors import explain_file_failure
 
 PARTITION_COLUMN_METADATA_KEY = "partition_column"
@@ -99,16 +99,15 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         days = list(context.asset_partition_keys)
         asset = context.asset_key.to_user_string()
         try:
-            table = self.table_for(
-                self.pyspark.spark_session, context.asset_key, context.definition_metadata
-            )
-            context.log.info(f"{asset}: writing {_span(days)} to {table.root} in one Spark job")
-            result = _write(table, obj, days, context)
+            with driver_stop_fails_step(self.pyspark, asset, days):
+                table = self.table_for(
+                    self.pyspark.spark_session, context.asset_key, context.definition_metadata
+                )
+                context.log.info(f"{asset}: writing {_span(days)} to {table.root} in one Spark job")
+                result = _write(table, obj, days, context)
         except StorageError as exc:
             raise _failure(exc) from None
         except Exception as exc:
-            if stopped := failure_if_driver_stopped(self.pyspark, exc, asset, days):
-                raise stopped from None
             failure = explain_file_failure(exc)
             if failure is None:
                 raise
@@ -135,20 +134,17 @@ class PartitionedTableIOManager(dg.ConfigurableIOManager):
         upstream = context.upstream_output
         metadata = upstream.definition_metadata if upstream else {}
         days = list(context.asset_partition_keys) if context.has_asset_partitions else None
+        step = f"reading {context.asset_key.to_user_string()}"
         try:
-            table = self.table_for(self.pyspark.spark_session, context.asset_key, metadata)
-            context.log.info(
-                f"{context.asset_key.to_user_string()}: reading "
-                f"{_span(days) if days else 'all stored days'} from {table.root}"
-            )
-            return table.read(days)
+            with driver_stop_fails_step(self.pyspark, step, days or []):
+                table = self.table_for(self.pyspark.spark_session, context.asset_key, metadata)
+                context.log.info(
+                    f"{context.asset_key.to_user_string()}: reading "
+                    f"{_span(days) if days else 'all stored days'} from {table.root}"
+                )
+                return table.read(days)
         except StorageError as exc:
             raise _failure(exc) from None
-        except Exception as exc:
-            step = f"reading {context.asset_key.to_user_string()}"
-            if stopped := failure_if_driver_stopped(self.pyspark, exc, step, days or []):
-                raise stopped from None
-            raise
 
 
 class LocalPartitionedTableIOManager(PartitionedTableIOManager):

@@ -51,7 +51,7 @@ from ...landing.paths import LANDING_TABLES, parse_landing_path
 from ...landing.preflight import describe_problems
 from ...landing.validation import DayCounts
 from ...resources.landing_zone import LandingZone, MissingLandingFilesError
-from ...resources.spark_driver import failure_if_driver_stopped
+from ...resources.spark_driver import driver_stop_fails_step
 from ...resources.table_io_manager import PARTITION_COLUMN_METADATA_KEY
 from . import transforms
 from .ingest import IngestedTable, ingested
@@ -249,13 +249,9 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         )
         if problems:
             raise dg.Failure(description=describe_problems(problems), allow_retries=False)
-        try:
+        step = "labs/source (" + ", ".join(tables) + ")"
+        with driver_stop_fails_step(spark_s3_rsc, step, days):
             yield from _ingested_outputs(context, spark, landing, files, tables)
-        except Exception as exc:
-            step = "labs/source (" + ", ".join(tables) + ")"
-            if stopped := failure_if_driver_stopped(spark_s3_rsc, exc, step, days):
-                raise stopped from None
-            raise
 
     members_key = _key(ASSET_PREFIX_TRANSFORMED, "members")
 
@@ -317,15 +313,9 @@ def _build(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> list[dg.
         reports when a day has a repeated bookid, an unpriced facility or a negative cost."""
         priced = transforms.enrich_bookings(bookings, facilities)
         yield from _published(bookings_key, priced)
-        try:  # the checks' own Spark job, after the publish
+        step = f"{bookings_key.to_user_string()} checks"  # their own Spark job, after the publish
+        with driver_stop_fails_step(spark_s3_rsc, step, context.partition_keys):
             failing = bookings_failures(priced, "booking_date", context.partition_keys)
-        except Exception as exc:
-            step = f"{bookings_key.to_user_string()} checks"
-            if stopped := failure_if_driver_stopped(
-                spark_s3_rsc, exc, step, context.partition_keys
-            ):
-                raise stopped from None
-            raise
         for name, days in failing.items():
             yield day_check_result(name, bookings_key, context.partition_keys, days)
 
