@@ -171,6 +171,32 @@ def sensor_state(api: GraphQL, name: str = LANDING_SENSOR) -> dict:
     return api(query, selector=sensor_selector(name))["sensorOrError"]["sensorState"]
 
 
+def sensor_ticks(api: GraphQL, limit: int = 10, name: str = LANDING_SENSOR) -> list[dict]:
+    """The sensor's latest ticks, newest first, with what each logged (the UI's tick history)."""
+    query = """
+    query($selector: SensorSelector!, $limit: Int) { sensorOrError(sensorSelector: $selector) {
+      __typename ... on Sensor { sensorState { ticks(limit: $limit) {
+        status timestamp runIds skipReason error { message }
+        logEvents { events { level message } }
+      } } }
+    } }"""
+    state = api(query, selector=sensor_selector(name), limit=limit)["sensorOrError"]["sensorState"]
+    return state["ticks"]
+
+
+def describe_ticks(ticks: list[dict]) -> str:
+    """One line per tick, then its log lines: what a failed sensor test shows."""
+    lines = []
+    for tick in ticks:
+        error = (tick.get("error") or {}).get("message", "")
+        lines.append(
+            f"tick {tick['timestamp']:.0f} {tick['status']} runs={tick['runIds']} "
+            f"skip={tick['skipReason'] or ''} {error[:500]}"
+        )
+        lines += [f"    {e['level']} {e['message']}" for e in tick["logEvents"]["events"]]
+    return "\n".join(lines)
+
+
 def set_sensor_running(api: GraphQL, running: bool, name: str = LANDING_SENSOR) -> None:
     """What the UI's sensor toggle sends."""
     if running:

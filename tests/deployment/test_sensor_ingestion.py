@@ -11,9 +11,13 @@ import pytest
 
 from ..conftest import warehouse_view
 from ..pipeline_helpers import day_folders
-from .graphql import FINISHED, runs, set_sensor_running
+from .graphql import FINISHED, describe_ticks, runs, sensor_ticks, set_sensor_running
 
 pytestmark = pytest.mark.deployment
+
+# Below pytest's own timeout (pyproject), so that a run that never comes fails with what the
+# sensor's ticks logged and the runs it started, not with a bare timeout.
+WAIT_SECONDS = 540
 
 
 def test_files_uploaded_to_s3_start_a_run_and_the_days_reports_appear_in_s3(
@@ -29,7 +33,7 @@ def test_files_uploaded_to_s3_start_a_run_and_the_days_reports_appear_in_s3(
             ["awo", "generate", "--days", "1", "--start", yesterday, "--bookings-per-day", "50"],
         )
         assert generated.returncode == 0, generated.stderr[-3000:]
-        run = _wait_for_landing_run(api, yesterday, timeout=900)
+        run = _wait_for_landing_run(deployment, yesterday, timeout=WAIT_SECONDS)
     finally:
         set_sensor_running(api, False)
 
@@ -40,15 +44,31 @@ def test_files_uploaded_to_s3_start_a_run_and_the_days_reports_appear_in_s3(
         assert f"booking_date={yesterday}" in day_folders(warehouse, report)
 
 
-def _wait_for_landing_run(api, day: str, timeout: float) -> dict:
+def _wait_for_landing_run(deployment, day: str, timeout: float) -> dict:
+    """The finished landing run whose range holds ``day`` (the sensor may join days before it
+    that were not ingested yet)."""
+    api = deployment.graphql
     deadline = time.monotonic() + timeout
+    landing: list[dict] = []
     while time.monotonic() < deadline:
-        found = [
-            run
-            for run in runs(api, {"awo/trigger": "landing"})
-            if run["tags"].get("dagster/asset_partition_range_start") == day
-        ]
+        landing = runs(api, {"awo/trigger": "landing"})
+        found = [run for run in landing if _range_holds(run, day)]
         if found and found[0]["status"] in FINISHED:
             return found[0]
         time.sleep(2)
-    raise AssertionError(f"no finished landing run for {day} within {timeout:.0f}s")
+    seen = "\n".join(
+        f"{run['runId']} {run['status']} "
+        f"{run['tags'].get('dagster/asset_partition_range_start')}.."
+        f"{run['tags'].get('dagster/asset_partition_range_end')}"
+        for run in landing
+    )
+    raise AssertionError(
+        f"no finished landing run for {day} within {timeout:.0f}s; landing runs:\n{seen or '-'}\n"
+        f"the sensor's latest ticks:\n{describe_ticks(sensor_ticks(api))}\n{deployment.logs()}"
+    )
+
+
+def _range_holds(run: dict, day: str) -> bool:
+    first = run["tags"].get("dagster/asset_partition_range_start", "")
+    last = run["tags"].get("dagster/asset_partition_range_end", "")
+    return first <= day <= last
