@@ -5,20 +5,23 @@ session that is gone, and nothing of it is published."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
-from py4j.protocol import Py4JNetworkError
+from py4j.protocol import Py4JJavaError, Py4JNetworkError
+from pyspark import SparkContext
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.partitions import days_in_range
-from adventureworks_orchestration.resources.spark_driver import driver_stop
+from adventureworks_orchestration.resources.spark_driver import Py4JSendErrors, driver_stop
 
 from .cli_helpers import PROJECT_ROOT, bin_path, cli_env, prepare_instance
 from .conftest import make_settings
@@ -73,13 +76,119 @@ def test_an_ordinary_failure_on_a_live_session_is_not_a_stopped_driver(spark):
     (retried as such), neither waited on nor reported as a stopped driver."""
     with pytest.raises(Exception) as raised:
         spark.sql("SELECT raise_error('java.lang.OutOfMemoryError: Connection refused')").collect()
-    assert driver_stop(spark, raised.value) is None
+    assert driver_stop(spark, raised.value, out_of_memory_wait=0.5) is None
     refused = ConnectionRefusedError(111, "Connection refused")  # e.g. from an S3 client
     started = time.monotonic()
     assert driver_stop(spark, refused, gone_wait=1.0) is None
     assert time.monotonic() - started < 5
     gone = Py4JNetworkError("Answer from Java side is empty")
     assert driver_stop(spark, gone, gone_wait=0.5) is None, "the test session's JVM is running"
+
+
+class _Driver:
+    """What ``driver_stop`` sees of a session: the driver's process (pyspark's gateway.proc),
+    here a shell that exits with Spark's out-of-memory code after ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.proc = subprocess.Popen(["sh", "-c", f"sleep {seconds}; exit 52"])
+        self.sparkContext = SimpleNamespace(_gateway=SimpleNamespace(proc=self.proc))
+
+
+class _GoneJvm:
+    """A Java exception whose message can no longer be asked for: the JVM's socket is closed."""
+
+    _target_id = "o42"
+
+    class _gateway_client:  # noqa: N801 - py4j's attribute name
+        @staticmethod
+        def send_command(command: str) -> str:
+            raise Py4JNetworkError("Error while sending or receiving")
+
+
+class _Answering(_GoneJvm):
+    """A Java exception whose message the (still running) JVM gives."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        outer = self
+
+        class Client:
+            @staticmethod
+            def send_command(command: str) -> str:
+                return "ys" + outer.message  # py4j: success, a string
+
+        self._gateway_client = Client()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(ValueError("pyspark's own error on a broken answer"), id="any-error"),
+        pytest.param(Py4JJavaError("calling o42.collectToPython", _GoneJvm()), id="no-message"),
+        pytest.param(
+            Py4JJavaError(
+                "calling o42.collectToPython",
+                _Answering(
+                    "org.apache.spark.SparkException: Job aborted due to stage failure: "
+                    "java.lang.OutOfMemoryError: Java heap space"
+                ),
+            ),
+            id="out-of-memory-before-the-exit",
+        ),
+    ],
+)
+def test_the_races_of_a_dying_driver_are_taken_for_its_stop(error):
+    """What a loaded machine showed: the driver's own OutOfMemoryError reaching Python as a job
+    failure before the JVM exits, its message no longer answerable, pyspark's non-py4j errors."""
+    driver = _Driver(0.5)
+    try:
+        if isinstance(error, ValueError):
+            driver.proc.wait()  # only an exited driver explains an error that is not py4j's
+        stop = driver_stop(driver, error, shutdown_wait=20, out_of_memory_wait=20)
+    finally:
+        driver.proc.kill()
+        driver.proc.wait()
+    assert stop is not None and stop.exit_code == 52
+
+
+def test_an_ordinary_error_beside_a_running_driver_is_not_waited_on():
+    driver = _Driver(30)
+    try:
+        started = time.monotonic()
+        assert driver_stop(driver, ValueError("a bug in a transform")) is None
+        answered = Py4JJavaError("calling o7.count", _Answering("java.io.FileNotFoundException"))
+        assert driver_stop(driver, answered) is None
+        assert time.monotonic() - started < 1
+    finally:
+        driver.proc.kill()
+        driver.proc.wait()
+
+
+def _py4j_send_error() -> logging.LogRecord:
+    """The record py4j logs (to the root logger) when its connection to the JVM breaks."""
+    return logging.LogRecord(
+        "root", logging.ERROR, "/x/py4j/java_gateway.py", 1, "Exception while sending command.",
+        None, None,
+    )  # fmt: skip
+
+
+def test_py4j_send_errors_are_dropped_once_the_driver_exits_even_a_moment_after(monkeypatch):
+    """A killed JVM's socket breaks a moment before its exit is visible: the record waits for it."""
+    send_errors = Py4JSendErrors()
+    driver = _Driver(0.3)
+    monkeypatch.setattr(SparkContext, "_active_spark_context", driver.sparkContext)
+    try:
+        assert not send_errors.filter(_py4j_send_error()), "logged 0.3 s before the exit"
+    finally:
+        driver.proc.kill()
+        driver.proc.wait()
+    running = _Driver(30)
+    monkeypatch.setattr(SparkContext, "_active_spark_context", running.sparkContext)
+    try:
+        assert send_errors.filter(_py4j_send_error()), "a running driver's send errors are shown"
+    finally:
+        running.proc.kill()
+        running.proc.wait()
 
 
 def _landed(settings, days: list[str]) -> None:

@@ -31,14 +31,22 @@ SPARK_OOM_EXIT_CODE = 52  # org.apache.spark.util.SparkExitCode.OOM
 # after its shutdown hooks, seconds later, so the exit code is waited for.
 _SHUTTING_DOWN = re.compile(r"SparkContext was shut down|SparkContext has been shutdown")
 SHUTDOWN_WAIT_SECONDS = 30.0
+# A job that failed with an OutOfMemoryError may have been the driver's own (it is exiting, and
+# the job's failure reached Python before the shutdown did), or an executor's (the driver lives
+# on): waited for briefly.
+_OUT_OF_MEMORY = re.compile(r"java\.lang\.OutOfMemoryError")
+OUT_OF_MEMORY_WAIT_SECONDS = 10.0
 # A call that found the connection gone: the process is dead, or about to be reaped.
 GONE_WAIT_SECONDS = 5.0
 
 
-class _Py4JSendErrors(logging.Filter):
+class Py4JSendErrors(logging.Filter):
     """Drops py4j's "Exception while sending command." records (with a traceback), which py4j
     logs to the ROOT logger when its connection breaks, once the driver process has exited: the
-    call then raises, and the step's failure says what happened. While the JVM runs they pass."""
+    call then raises, and the step's failure says what happened. While the JVM runs they pass.
+
+    A killed process's socket can break a moment before its exit is visible, so the record waits
+    up to ``EXIT_VISIBLE_SECONDS`` for the exit (only such records, only when py4j failed)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from_py4j = record.name == "root" and record.module == "java_gateway"
@@ -46,10 +54,21 @@ class _Py4JSendErrors(logging.Filter):
             return True
         # the filter has no session of its own; pyspark names the running one only privately
         process = _driver_process(SparkContext._active_spark_context)
-        return process is None or process.poll() is None
+        return process is None or not _exits_within(process, EXIT_VISIBLE_SECONDS)
 
 
-_PY4J_SEND_ERRORS = _Py4JSendErrors()
+EXIT_VISIBLE_SECONDS = 1.0
+
+
+def _exits_within(process: subprocess.Popen, seconds: float) -> bool:
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+_PY4J_SEND_ERRORS = Py4JSendErrors()
 
 
 def quiet_py4j_send_errors() -> None:
@@ -89,26 +108,49 @@ def driver_stop(
     error: BaseException,
     shutdown_wait: float = SHUTDOWN_WAIT_SECONDS,
     gone_wait: float = GONE_WAIT_SECONDS,
+    out_of_memory_wait: float = OUT_OF_MEMORY_WAIT_SECONDS,
 ) -> DriverStop | None:
     """How the driver stopped, when ``error`` came from its end; None while the driver runs
-    (then ``error`` is an ordinary failure, retried as such) and for any other error."""
-    answered = isinstance(error, Py4JJavaError)  # the JVM was alive to answer
-    if answered and not _SHUTTING_DOWN.search(str(error)):
-        return None
-    if not answered and not isinstance(error, Py4JError | ConnectionError):
-        return None
+    (then ``error`` is an ordinary failure, retried as such) and for any other error.
+
+    A driver that has already exited explains any error (pyspark also wraps a broken answer in
+    its own errors). Otherwise only py4j's errors are waited on: the JVM's own "SparkContext was
+    shut down", or a Java error whose message the JVM could no longer give (it exits after its
+    shutdown hooks, seconds later), a Java OutOfMemoryError (briefly), and a lost connection (the
+    process is about to be reaped)."""
     try:
         process = _driver_process(spark.sparkContext if spark is not None else None)
     except Exception:  # noqa: BLE001 - no SparkContext here (Spark Connect): nothing to ask
         return None
     if process is None:
         return None
-    if process.poll() is None:
-        try:
-            process.wait(timeout=shutdown_wait if answered else gone_wait)
-        except subprocess.TimeoutExpired:
-            return None
+    if process.poll() is not None:
+        return DriverStop(process.returncode)
+    if isinstance(error, Py4JJavaError):
+        message = _java_message(error)
+        if message is None or _SHUTTING_DOWN.search(message):
+            wait = shutdown_wait
+        elif _OUT_OF_MEMORY.search(message):
+            wait = out_of_memory_wait
+        else:
+            return None  # the JVM answered, and not about its end
+    elif isinstance(error, Py4JError | ConnectionError):
+        wait = gone_wait
+    else:
+        return None
+    try:
+        process.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        return None
     return DriverStop(process.returncode)
+
+
+def _java_message(error: Py4JJavaError) -> str | None:
+    """The Java exception's message, which py4j asks the JVM for; None when the JVM cannot say."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - the call to the JVM failed: the connection is gone
+        return None
 
 
 def _driver_process(spark_context: SparkContext | None) -> subprocess.Popen | None:
