@@ -43,6 +43,8 @@ try:  # one 600 MB string in a task of a 512 MB driver
     spark.range(1).selectExpr("length(repeat(cast(id AS STRING), 600000000))").collect()
 except Exception as error:
     stop = driver_stop(spark, error)
+    if stop is None:  # what the driver said, for the test's failure message
+        sys.exit(f"not taken for a stop: {type(error).__name__}: {error!r}"[:3000])
     failure = driver_stopped_failure(stop, "labs/things", ["2024-03-01", "2024-03-02"], config)
     print(json.dumps({"exit_code": stop.exit_code, "message": failure.description}))
 """
