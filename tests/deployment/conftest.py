@@ -29,10 +29,10 @@ from adventureworks_orchestration.devtools.spark_cluster import SparkCluster, st
 from adventureworks_orchestration.resources import spark_jars
 from adventureworks_orchestration.settings import Settings, settings_from_env
 
-from ..conftest import ACCESS_KEY, SECRET_KEY, TEST_START
+from ..conftest import ACCESS_KEY, SECRET_KEY, SHORT_LIVED_JVM, TEST_START
 from .graphql import set_sensor_running
 from .processes import kill_leftovers
-from .services import HARNESS_ID_VARIABLE, SHORT_LIVED_JVM, Deployment
+from .services import HARNESS_ID_VARIABLE, Deployment
 
 WORKER_CORES = 2
 CORES_PER_RUN = 1

@@ -27,6 +27,7 @@ from adventureworks_orchestration.devtools.processes import (
     wait_until,
 )
 
+from ..conftest import SHORT_LIVED_JVM
 from . import compose
 from .graphql import GraphQL, location_loaded, unhealthy_daemons
 
@@ -35,9 +36,6 @@ VENV_BIN = Path(sys.executable).parent
 HARNESS_ID_VARIABLE = "DEPLOYMENT_TEST_MARK"
 # Variables a developer's shell may hold that a container would not see.
 _NOT_INHERITED = ("AWO_", "AWS_", "DAGSTER_", "SPARK_")
-# The JVMs of a test deployment live for a minute on 2 shared cores: the quick JIT tier and one
-# GC thread cost them less CPU than the server defaults tuned for long-running processes.
-SHORT_LIVED_JVM = {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 
 
 @dataclass
