@@ -33,7 +33,8 @@ TEST_BOOKINGS_PER_DAY = 200
 # lives seconds to minutes on tiny data, on 2 shared cores: the quick JIT tier and one GC thread
 # cost far less CPU than the server defaults tuned for long-running processes (an `awo demo` of
 # 2 days: 32 vs 51 CPU seconds; test_quality_checks + test_validation in one process: 119 vs 145).
-# Set here, before any JVM starts, so that children inherit it; an exported value wins.
+# Set here, before any JVM starts, so that children inherit it (an exported value wins, except
+# in the deployment, whose processes get this one).
 SHORT_LIVED_JVM = {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 for _name, _value in SHORT_LIVED_JVM.items():
     os.environ.setdefault(_name, _value)

@@ -21,6 +21,7 @@ from pyspark import SparkContext
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.partitions import days_in_range
+from adventureworks_orchestration.resources import spark_driver
 from adventureworks_orchestration.resources.spark_driver import Py4JSendErrors, driver_stop
 
 from .cli_helpers import PROJECT_ROOT, bin_path, cli_env, prepare_instance
@@ -75,7 +76,7 @@ def test_a_driver_out_of_memory_is_named_with_the_setting_to_raise(tmp_path: Pat
 
 def test_an_ordinary_failure_on_a_live_session_is_not_a_stopped_driver(spark):
     """Words that also appear when a driver dies, from a JVM that is alive: an ordinary failure
-    (retried as such), neither waited on nor reported as a stopped driver."""
+    (retried as such), not reported as a stopped driver after the short waits below."""
     with pytest.raises(Exception) as raised:
         spark.sql("SELECT raise_error('java.lang.OutOfMemoryError: Connection refused')").collect()
     assert driver_stop(spark, raised.value, out_of_memory_wait=0.5) is None
@@ -122,10 +123,11 @@ class _Answering(_GoneJvm):
         self._gateway_client = Client()
 
 
+@pytest.mark.parametrize("exited", [True, False], ids=["exited", "exits-a-moment-later"])
 @pytest.mark.parametrize(
     "error",
     [
-        pytest.param(ValueError("pyspark's own error on a broken answer"), id="any-error"),
+        pytest.param(EOFError("pyspark's read of a result socket that broke"), id="any-error"),
         pytest.param(Py4JJavaError("calling o42.collectToPython", _GoneJvm()), id="no-message"),
         pytest.param(
             Py4JJavaError(
@@ -139,13 +141,15 @@ class _Answering(_GoneJvm):
         ),
     ],
 )
-def test_the_races_of_a_dying_driver_are_taken_for_its_stop(error):
+def test_the_races_of_a_dying_driver_are_taken_for_its_stop(error, exited, monkeypatch):
     """What a loaded machine showed: the driver's own OutOfMemoryError reaching Python as a job
-    failure before the JVM exits, its message no longer answerable, pyspark's non-py4j errors."""
+    failure before the JVM exits, its message no longer answerable, pyspark's non-py4j errors
+    on a socket that broke a moment before the exit was visible."""
+    monkeypatch.setattr(spark_driver, "EXIT_VISIBLE_SECONDS", 20.0)  # slack for a loaded machine
     driver = _Driver(0.5)
     try:
-        if isinstance(error, ValueError):
-            driver.proc.wait()  # only an exited driver explains an error that is not py4j's
+        if exited:
+            driver.proc.wait()
         stop = driver_stop(driver, error, shutdown_wait=20, out_of_memory_wait=20)
     finally:
         driver.proc.kill()
@@ -153,14 +157,21 @@ def test_the_races_of_a_dying_driver_are_taken_for_its_stop(error):
     assert stop is not None and stop.exit_code == 52
 
 
-def test_an_ordinary_error_beside_a_running_driver_is_not_waited_on():
-    driver = _Driver(30)
+def test_errors_beside_a_running_driver_are_not_a_stop_after_a_bounded_wait(monkeypatch):
+    monkeypatch.setattr(spark_driver, "EXIT_VISIBLE_SECONDS", 0.3)
+    driver = _Driver(60)
+    out_of_memory = "org.apache.spark.SparkException: ... java.lang.OutOfMemoryError: Direct buffer"
     try:
         started = time.monotonic()
-        assert driver_stop(driver, ValueError("a bug in a transform")) is None
         answered = Py4JJavaError("calling o7.count", _Answering("java.io.FileNotFoundException"))
         assert driver_stop(driver, answered) is None
-        assert time.monotonic() - started < 1
+        assert driver_stop(driver, dg.Failure("a failed check")) is None
+        assert time.monotonic() - started < 0.3, "a Java error that names no end, a verdict"
+        assert driver_stop(driver, ValueError("a bug in a transform")) is None
+        assert time.monotonic() - started < 3, "EXIT_VISIBLE_SECONDS"
+        executor_oom = Py4JJavaError("calling o7.count", _Answering(out_of_memory))
+        assert driver_stop(driver, executor_oom, out_of_memory_wait=0.5) is None
+        assert time.monotonic() - started < 6, "out_of_memory_wait"
     finally:
         driver.proc.kill()
         driver.proc.wait()
@@ -177,6 +188,7 @@ def _py4j_send_error() -> logging.LogRecord:
 def test_py4j_send_errors_are_dropped_once_the_driver_exits_even_a_moment_after(monkeypatch):
     """A killed JVM's socket breaks a moment before its exit is visible: the record waits for it."""
     send_errors = Py4JSendErrors()
+    monkeypatch.setattr(spark_driver, "EXIT_VISIBLE_SECONDS", 20.0)  # slack for a loaded machine
     driver = _Driver(0.3)
     monkeypatch.setattr(SparkContext, "_active_spark_context", driver.sparkContext)
     try:
@@ -185,6 +197,7 @@ def test_py4j_send_errors_are_dropped_once_the_driver_exits_even_a_moment_after(
         driver.proc.kill()
         driver.proc.wait()
     running = _Driver(30)
+    monkeypatch.setattr(spark_driver, "EXIT_VISIBLE_SECONDS", 0.3)
     monkeypatch.setattr(SparkContext, "_active_spark_context", running.sparkContext)
     try:
         assert send_errors.filter(_py4j_send_error()), "a running driver's send errors are shown"

@@ -33,9 +33,9 @@ _SHUTTING_DOWN = re.compile(r"SparkContext was shut down|SparkContext has been s
 SHUTDOWN_WAIT_SECONDS = 30.0
 # A job that failed with an OutOfMemoryError may have been the driver's own (it is exiting, and
 # the job's failure reached Python before the shutdown did), or an executor's (the driver lives
-# on): waited for briefly.
+# on): waited for, shorter than a shutdown, so a live driver's failure costs 20 s at most.
 _OUT_OF_MEMORY = re.compile(r"java\.lang\.OutOfMemoryError")
-OUT_OF_MEMORY_WAIT_SECONDS = 10.0
+OUT_OF_MEMORY_WAIT_SECONDS = 20.0
 # A call that found the connection gone: the process is dead, or about to be reaped.
 GONE_WAIT_SECONDS = 5.0
 
@@ -113,11 +113,14 @@ def driver_stop(
     """How the driver stopped, when ``error`` came from its end; None while the driver runs
     (then ``error`` is an ordinary failure, retried as such) and for any other error.
 
-    A driver that has already exited explains any error (pyspark also wraps a broken answer in
-    its own errors). Otherwise only py4j's errors are waited on: the JVM's own "SparkContext was
-    shut down", or a Java error whose message the JVM could no longer give (it exits after its
-    shutdown hooks, seconds later), a Java OutOfMemoryError (briefly), and a lost connection (the
-    process is about to be reaped)."""
+    A driver that has already exited explains any error. Otherwise the exit is waited for: up
+    to ``shutdown_wait`` on the JVM's own "SparkContext was shut down" or a Java error whose
+    message the JVM could no longer give (it exits after its shutdown hooks, seconds later), up
+    to ``out_of_memory_wait`` on a Java OutOfMemoryError, ``gone_wait`` on a lost connection
+    (the process is about to be reaped), and ``EXIT_VISIBLE_SECONDS`` on any other error but
+    the project's own ``dg.Failure`` (pyspark raises its own errors, or ``EOFError``, when a
+    result socket breaks, a moment before the exit is visible). A live driver's Java error that
+    does not name its end is never waited on."""
     try:
         process = _driver_process(spark.sparkContext if spark is not None else None)
     except Exception:  # noqa: BLE001 - no SparkContext here (Spark Connect): nothing to ask
@@ -136,13 +139,11 @@ def driver_stop(
             return None  # the JVM answered, and not about its end
     elif isinstance(error, Py4JError | ConnectionError):
         wait = gone_wait
+    elif isinstance(error, dg.Failure):
+        return None  # the project's own verdict, raised on purpose
     else:
-        return None
-    try:
-        process.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        return None
-    return DriverStop(process.returncode)
+        wait = EXIT_VISIBLE_SECONDS  # e.g. pyspark's error on a result socket that broke
+    return DriverStop(process.returncode) if _exits_within(process, wait) else None
 
 
 def _java_message(error: Py4JJavaError) -> str | None:
