@@ -23,6 +23,7 @@ from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter
 from adventureworks_orchestration.partitions import days_in_range
 from adventureworks_orchestration.resources import spark_driver
 from adventureworks_orchestration.resources.spark_driver import Py4JSendErrors, driver_stop
+from adventureworks_orchestration.storage.errors import StorageError
 
 from .cli_helpers import PROJECT_ROOT, bin_path, cli_env, prepare_instance
 from .conftest import make_settings
@@ -166,6 +167,7 @@ def test_errors_beside_a_running_driver_are_not_a_stop_after_a_bounded_wait(monk
         answered = Py4JJavaError("calling o7.count", _Answering("java.io.FileNotFoundException"))
         assert driver_stop(driver, answered) is None
         assert driver_stop(driver, dg.Failure("a failed check")) is None
+        assert driver_stop(driver, StorageError("a lease held by another writer")) is None
         assert time.monotonic() - started < 0.3, "a Java error that names no end, a verdict"
         assert driver_stop(driver, ValueError("a bug in a transform")) is None
         assert time.monotonic() - started < 3, "EXIT_VISIBLE_SECONDS"

@@ -24,6 +24,7 @@ from py4j.protocol import Py4JError, Py4JJavaError
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
+from ..storage.errors import StorageError
 from .spark_logging import spark_log_file
 
 SPARK_OOM_EXIT_CODE = 52  # org.apache.spark.util.SparkExitCode.OOM
@@ -118,9 +119,9 @@ def driver_stop(
     message the JVM could no longer give (it exits after its shutdown hooks, seconds later), up
     to ``out_of_memory_wait`` on a Java OutOfMemoryError, ``gone_wait`` on a lost connection
     (the process is about to be reaped), and ``EXIT_VISIBLE_SECONDS`` on any other error but
-    the project's own ``dg.Failure`` (pyspark raises its own errors, or ``EOFError``, when a
-    result socket breaks, a moment before the exit is visible). A live driver's Java error that
-    does not name its end is never waited on."""
+    the project's own verdicts, ``dg.Failure`` and ``StorageError`` (pyspark raises its own
+    errors, or ``EOFError``, when a result socket breaks, a moment before the exit is visible).
+    A live driver's Java error that does not name its end is never waited on."""
     try:
         process = _driver_process(spark.sparkContext if spark is not None else None)
     except Exception:  # noqa: BLE001 - no SparkContext here (Spark Connect): nothing to ask
@@ -139,8 +140,8 @@ def driver_stop(
             return None  # the JVM answered, and not about its end
     elif isinstance(error, Py4JError | ConnectionError):
         wait = gone_wait
-    elif isinstance(error, dg.Failure):
-        return None  # the project's own verdict, raised on purpose
+    elif isinstance(error, dg.Failure | StorageError):
+        return None  # the project's own verdicts, raised on purpose
     else:
         wait = EXIT_VISIBLE_SECONDS  # e.g. pyspark's error on a result socket that broke
     return DriverStop(process.returncode) if _exits_within(process, wait) else None

@@ -47,14 +47,14 @@ def test_files_uploaded_to_s3_start_a_run_and_the_days_reports_appear_in_s3(
 
 
 def _wait_for_landing_run(deployment, day: str, timeout: float) -> dict:
-    """The finished landing run whose range holds ``day`` (the sensor may join days before it
-    that were not ingested yet)."""
+    """The finished landing run that starts at ``day``: the run of the files just uploaded, and
+    of nothing older (every other test leaves no landing file un-ingested)."""
     api = deployment.graphql
     deadline = time.monotonic() + timeout
     landing: list[dict] = []
     while time.monotonic() < deadline:
         landing = runs(api, {"awo/trigger": "landing"})
-        found = [run for run in landing if _range_holds(run, day)]
+        found = [r for r in landing if r["tags"].get("dagster/asset_partition_range_start") == day]
         if found and found[0]["status"] in FINISHED:
             return found[0]
         time.sleep(2)
@@ -77,9 +77,3 @@ def _diagnostics(api, landing: list[dict]) -> str:
     except Exception as error:  # noqa: BLE001 - the failure above is the one to report
         ticks = f"(not fetched: {error})"
     return f"landing runs:\n{seen or '-'}\nthe sensor's latest ticks:\n{ticks}"
-
-
-def _range_holds(run: dict, day: str) -> bool:
-    first = run["tags"].get("dagster/asset_partition_range_start", "")
-    last = run["tags"].get("dagster/asset_partition_range_end", "")
-    return first <= day <= last
