@@ -147,18 +147,6 @@ def wait_for_run(api: GraphQL, run_id: str, timeout: float, statuses=FINISHED) -
         time.sleep(2)
 
 
-def wait_for_backfill_run(api: GraphQL, backfill_id: str, timeout: float) -> list[dict]:
-    """The backfill's runs once it has at least one and all of them finished."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = runs(api, {"dagster/backfill": backfill_id})
-        if found and all(r["status"] in FINISHED for r in found):
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"backfill {backfill_id}: runs {found} after {timeout:.0f}s")
-        time.sleep(2)
-
-
 def sensor_selector(name: str = LANDING_SENSOR) -> dict:
     return {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": name}
 
