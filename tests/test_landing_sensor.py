@@ -239,7 +239,7 @@ def test_a_table_ten_days_late_strands_no_day_and_ingested_days_never_wait(
 def test_a_bulk_upload_newest_day_first_is_ingested_whole(tmp_path, instance, spark):
     settings = make_settings(tmp_path / "data", partitions_start="2024-01-01")
     sensor = SensorDriver(settings, instance)
-    days = days_in_range("2024-02-19", "2024-03-19")  # 30 days: four times the lookback
+    days = days_in_range("2024-02-19", "2024-03-19")  # 30 days: over four times the lookback
     assert settings.sensor_lookback_days == 7
     sensor.tick_and_launch(NOW - HOUR)  # an empty landing area, reconciled
     now = NOW

@@ -69,14 +69,6 @@ def launch_backfill(api: GraphQL, keys: Sequence[str], partitions: Sequence[str]
     return result["backfillId"]
 
 
-def backfill(api: GraphQL, backfill_id: str) -> dict:
-    query = """
-    query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-      __typename ... on PartitionBackfill { id status partitionNames runs { runId status } }
-    } }"""
-    return api(query, id=backfill_id)["partitionBackfillOrError"]
-
-
 def runs(api: GraphQL, tags: dict[str, str] | None = None) -> list[dict]:
     query = """
     query($filter: RunsFilter) { runsOrError(filter: $filter) {

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import warehouse_view, write_landing
+from adventureworks_orchestration.landing.paths import landing_file_path
+
+from ..conftest import landing_view, warehouse_view, write_landing
 from ..pipeline_helpers import ALL_ASSETS, day_folders
 from .graphql import captured_logs, materialized, run_events, runs
 
@@ -39,7 +41,7 @@ def launched_in_browser(deployment, deployed_settings, tmp_path_factory) -> dict
         if not ok
     ]
     assert not missing, f"install {', '.join(missing)}; .ci/run does"
-    write_landing(deployed_settings, DAYS, bookings_per_day=50)
+    files = write_landing(deployed_settings, DAYS, bookings_per_day=50)
     # What the UI sends when a user skips the first-visit newsletter dialog (as on an earlier
     # visit): that dialog opens a second after any page load and can cover the next click.
     assert deployment.graphql("mutation { setNuxSeen }") == {"setNuxSeen": True}
@@ -59,7 +61,13 @@ def launched_in_browser(deployment, deployed_settings, tmp_path_factory) -> dict
         timeout=1500,
     )
 
-    assert browser.returncode == 0, browser.stderr[-3000:]
+    if browser.returncode != 0:
+        # The files of a backfill that never ran would start a run of the landing sensor in
+        # test_sensor_ingestion.py (its reconciliation lists every landing file).
+        landing = landing_view(deployed_settings)
+        for landed in files:
+            landing.remove(landing_file_path(landed.table, landed.day))
+    assert browser.returncode == 0, f"{browser.stderr[-3000:]}\n{deployment.logs()}"
     return json.loads(browser.stdout.strip().splitlines()[-1])
 
 
@@ -111,6 +119,8 @@ def test_the_webserver_shows_the_step_output_the_run_wrote_in_the_code_location(
     )
     assert file_keys
     webserver_copy = deployment.compute_logs_dir("webserver")
+    # The browser's visit to the run page did not fetch them: its default (structured) event view
+    # asks for no captured logs; only the stdout/stderr tabs, never clicked, would.
     assert not list(webserver_copy.rglob(f"{run_id}/**/*.err"))
 
     logs = [captured_logs(deployment.graphql, run_id, key) for key in file_keys]

@@ -10,7 +10,8 @@
 import { chromium } from "playwright-core";
 
 const [baseUrl, firstDay, lastDay, screenshot] = process.argv.slice(2);
-const RUN_TIMEOUT_MS = 15 * 60 * 1000;
+// below pytest's 900 s per test, which the fixture running this shares with the stack's start
+const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -28,6 +29,7 @@ const browser = await chromium.launch({
 });
 
 const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+let runId = null;
 try {
   page.setDefaultTimeout(Number(process.env.PW_TIMEOUT || 120_000));
 
@@ -52,7 +54,6 @@ try {
   await toastLink.waitFor();
   const backfillId = (await toastLink.getAttribute("href")).match(/\/runs\/b\/([^/?#]+)/)[1];
   const deadline = Date.now() + RUN_TIMEOUT_MS;
-  let runId = null;
   while (!runId) {
     if (Date.now() > deadline) throw new Error(`backfill ${backfillId}: no run appeared`);
     await page.waitForTimeout(5_000);
@@ -72,7 +73,9 @@ try {
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(JSON.stringify({ backfillId, runId, status: (await status.textContent()).trim() }));
 } catch (error) {
-  // What the page showed when it went wrong, beside where the success picture would be.
+  // What the page showed when it went wrong, beside where the success picture would be (the
+  // run's page, once there is a run: while waiting for it the page is blank).
+  if (runId && page.url() === "about:blank") await page.goto(`${baseUrl}/runs/${runId}`);
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-failed.png"), fullPage: true });
   throw error;
 } finally {
@@ -80,14 +83,25 @@ try {
 }
 
 async function waitUntilFinished(runId, deadline) {
-  const query = `{ runOrError(runId: "${runId}") { ... on Run { status } } }`;
+  const query = `{ runOrError(runId: "${runId}") { __typename ... on Run { status } } }`;
   for (;;) {
     const response = await fetch(`${baseUrl}/graphql`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ query }),
     });
-    const status = (await response.json()).data.runOrError.status;
+    const text = await response.text();
+    let answer = null;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      // not JSON: reported below with what came back
+    }
+    const found = answer?.data?.runOrError;
+    if (!response.ok || answer?.errors || found?.__typename !== "Run") {
+      throw new Error(`run ${runId}: the webserver answered ${response.status}: ${text.slice(0, 2000)}`);
+    }
+    const status = found.status;
     if (["SUCCESS", "FAILURE", "CANCELED"].includes(status)) return status;
     if (Date.now() > deadline) throw new Error(`run ${runId}: still ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
