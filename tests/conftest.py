@@ -41,6 +41,16 @@ for _name, _value in SHORT_LIVED_JVM.items():
     os.environ.setdefault(_name, _value)
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """The deployment tests on one worker, every other test on its own (``tests/scheduling.py``);
+    an explicit ``--dist`` other than ``load`` (what ``-n`` implies) is xdist's as usual."""
+    if config.getvalue("dist") != "load":
+        return None
+    from .scheduling import DeploymentOnOneWorker
+
+    return DeploymentOnOneWorker(config, log)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     try:
         require_java()

@@ -14,6 +14,7 @@ written by one test do not start runs in another; the sensor test switches it on
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -39,8 +40,9 @@ CORES_PER_RUN = 1
 
 
 @pytest.fixture(scope="package")
-def harness_id() -> Iterator[str]:
+def harness_id(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Marks every process of this deployment; at the end none may be left running."""
+    _refuse_a_second_stack(tmp_path_factory)
     marker = uuid.uuid4().hex
     yield marker
     left = kill_leftovers(marker)
@@ -141,10 +143,20 @@ def deployed_settings(deployment: Deployment) -> Settings:
     return settings_from_env(deployment.env("code-location"))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """One deployment per test session: with pytest-xdist (``--dist loadgroup`` in pyproject)
-    every test of this folder goes to the same worker, which starts the stack once."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.xdist_group("deployment"))
+def _refuse_a_second_stack(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The stack is started once per test session: a second start (its tests spread over
+    pytest-xdist's workers, or another test run between two of them) fails here, saying so."""
+    base = tmp_path_factory.getbasetemp()
+    session = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # shared by workers
+    first = session / "deployment-started"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "the only process")
+    try:
+        with first.open("x") as record:
+            record.write(worker)
+    except FileExistsError:
+        pytest.fail(
+            f"the deployment stack is being started a second time in this test session (first "
+            f"by {first.read_text() or 'another worker'}, now by {worker}): its tests must run "
+            "on one worker, one after the other (tests/scheduling.py)",
+            pytrace=False,
+        )
