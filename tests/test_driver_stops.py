@@ -46,7 +46,11 @@ try:  # one 600 MB string in a task of a 512 MB driver
 except Exception as error:
     stop = driver_stop(spark, error)
     if stop is None:  # what the driver said, for the test's failure message
-        sys.exit(f"not taken for a stop: {type(error).__name__}: {error!r}"[:3000])
+        try:  # a Py4JJavaError's repr holds no Java message; its str asks the JVM for it
+            said = str(error)
+        except Exception as asking:  # noqa: BLE001
+            said = f"(the JVM could not say: {asking!r})"
+        sys.exit(f"not taken for a stop: {type(error).__name__}: {error!r}: {said}"[:3000])
     failure = driver_stopped_failure(stop, "labs/things", ["2024-03-01", "2024-03-02"], config)
     print(json.dumps({"exit_code": stop.exit_code, "message": failure.description}))
 """
