@@ -41,6 +41,7 @@ for _name, _value in SHORT_LIVED_JVM.items():
     os.environ.setdefault(_name, _value)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown with -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """The deployment tests on one worker, every other test on its own (``tests/scheduling.py``);
     an explicit ``--dist`` other than ``load`` (what ``-n`` implies) is xdist's as usual."""
