@@ -17,7 +17,7 @@ from pyspark.sql import SparkSession
 
 from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter, S3LandingSink
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
-from adventureworks_orchestration.landing.paths import LANDING_TABLES
+from adventureworks_orchestration.landing.paths import LANDING_TABLES, landing_file_path
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
 from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
@@ -197,3 +197,11 @@ def write_landing(
         sink = S3LandingSink(s3_client(settings.s3), settings.s3.landing_bucket)
         return LandingWriter(sink).write(days, config, tables)
     return LandingWriter.local(settings.landing_dir).write(days, config, tables)
+
+
+def remove_landing(settings: Settings, written: Iterable) -> None:
+    """Removes the landing files ``write_landing`` returned (files a test leaves un-ingested
+    would start a run of the landing sensor in a later test)."""
+    landing = landing_view(settings)
+    for landed in written:
+        landing.remove(landing_file_path(landed.table, landed.day))

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from adventureworks_orchestration.landing.paths import landing_file_path
-
-from ..conftest import landing_view, warehouse_view, write_landing
+from ..conftest import remove_landing, warehouse_view, write_landing
 from ..pipeline_helpers import ALL_ASSETS, day_folders
 from .graphql import captured_logs, materialized, run_events, runs
 
@@ -150,6 +148,4 @@ def _remove_landing_files_no_run_came_of(deployment, deployed_settings, files) -
             tags.get("dagster/asset_partition_range_end"),
         ) == (DAYS[0], DAYS[-1]):
             return
-    landing = landing_view(deployed_settings)
-    for landed in files:
-        landing.remove(landing_file_path(landed.table, landed.day))
+    remove_landing(deployed_settings, files)

@@ -12,9 +12,8 @@ import pytest
 
 from adventureworks_orchestration.checks.deadlines import Deadline
 from adventureworks_orchestration.constants import FRESHNESS_CHECK_NAME, LATE_DAYS_METADATA_KEY
-from adventureworks_orchestration.landing.paths import landing_file_path
 
-from ..conftest import landing_view, write_landing
+from ..conftest import remove_landing, write_landing
 from .graphql import check_evaluations
 
 pytestmark = pytest.mark.deployment
@@ -47,9 +46,7 @@ def test_a_missing_day_turns_its_freshness_check_red(deployment, deployed_settin
     finally:
         # Only members is ingested: the other tables' files would be joined with the sensor
         # test's day into one run of the landing sensor.
-        landing = landing_view(settings)
-        for landed in files:
-            landing.remove(landing_file_path(landed.table, landed.day))
+        remove_landing(settings, files)
     assert launched.returncode == 0, launched.stderr[-3000:]
 
     seen: list[dict] = []

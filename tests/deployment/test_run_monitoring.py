@@ -7,9 +7,7 @@ import time
 
 import pytest
 
-from adventureworks_orchestration.landing.paths import landing_file_path
-
-from ..conftest import landing_view, write_landing
+from ..conftest import remove_landing, write_landing
 from ..pipeline_helpers import ALL_ASSETS
 from .graphql import launch_backfill, run_events, runs, wait_for_run
 
@@ -28,9 +26,7 @@ def test_a_run_killed_by_a_code_location_restart_is_marked_failed(deployment, de
         deployment.restart_code_location()  # SIGKILL to it and its runs, then start it again
         run = wait_for_run(api, run_id, timeout=300)
     finally:
-        landing = landing_view(deployed_settings)
-        for landed in files:  # nobody ingested them: keep them from the sensor test
-            landing.remove(landing_file_path(landed.table, landed.day))
+        remove_landing(deployed_settings, files)  # nobody ingested them
 
     assert run["status"] == "FAILURE"
     last = [event.get("message", "") for event in run_events(api, run_id)][-3:]

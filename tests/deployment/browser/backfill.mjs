@@ -6,7 +6,7 @@
 // 2-core test machine a good part of a core for the whole run.
 //
 // usage: node backfill.mjs <webserver url> <first day> <last day> <screenshot.png>
-// prints one JSON line: {"backfillId": ..., "runId": ...}
+// prints one JSON line: {"backfillId": ..., "runId": ..., "status": <what the run page says>}
 import { chromium } from "playwright-core";
 
 const [baseUrl, firstDay, lastDay, screenshot] = process.argv.slice(2);
