@@ -18,7 +18,12 @@ from adventureworks_orchestration.storage.errors import (
     SchemaChangeError,
 )
 from adventureworks_orchestration.storage.layout import LEASE_KEY
-from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
+from adventureworks_orchestration.storage.partitioned_table import (
+    COMMITTER_ALGORITHM,
+    PartitionedTable,
+    TableOptions,
+    committer_options,
+)
 
 from .conftest import warehouse_view
 from .storage import StorageView
@@ -372,3 +377,9 @@ def test_a_local_folder_with_unusual_characters_works(spark, tmp_path, folder):
         assert table.read().count() == 9
         assert leftovers(table) == []
     assert sorted(p.name for p in (tmp_path / folder).iterdir()) == ["warehouse"]
+
+
+def test_the_file_committer_copies_each_file_once_on_s3_and_renames_cheaply_on_a_folder():
+    """On S3 a rename is a copy (algorithm 2: one per file); locally algorithm 1 is faster."""
+    assert committer_options("s3a://bucket/warehouse/t")[COMMITTER_ALGORITHM] == "2"
+    assert committer_options("file:///data/warehouse/t")[COMMITTER_ALGORITHM] == "1"

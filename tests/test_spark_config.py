@@ -30,6 +30,14 @@ def test_s3a_uses_spark_hadoop_keys_from_the_lessons_variables(tmp_path):
     assert "NativeS3FileSystem" not in str(config)
 
 
+def test_only_local_reads_list_their_files_on_the_driver(tmp_path):
+    """A local read names a file per day; a listing job for them costs more than the stat calls
+    (README *Benchmarks*). On S3 each path is a request: Spark's default spreads them."""
+    threshold = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    assert int(spark_config(make_settings(tmp_path))[threshold]) >= 100_000
+    assert threshold not in spark_config(_s3_settings(tmp_path))
+
+
 def test_first_start_resolves_packages_into_the_persistent_cache(tmp_path):
     config = spark_config(_s3_settings(tmp_path))
     assert config["spark.jars.packages"] == HADOOP_AWS_PACKAGE

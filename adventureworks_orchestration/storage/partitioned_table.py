@@ -102,13 +102,20 @@ CSV_WRITE_OPTIONS = {
     "maxRecordsPerFile": "0",  # one file per day: step 4 checks exactly that
 }
 CSV_READ_OPTIONS = {**CSV_OPTIONS, "multiLine": "true"}
-# Spark's file committer writes through <root>/_temporary. Algorithm 2 moves each task's files
-# into place at task commit (one rename per file, where algorithm 1 does two): partly visible
-# output does not matter here, because nothing is visible until the manifest names it.
-COMMITTER_OPTIONS = {
-    "mapreduce.fileoutputcommitter.algorithm.version": "2",
-    "mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-}
+# Spark's file committer writes through <root>/_temporary; which of its two algorithms is cheaper
+# depends on the store. On S3 a rename is a copy: algorithm 2 moves each task's files into place
+# at task commit (one copy per file, where algorithm 1 makes two); partly visible output does not
+# matter here, because nothing is visible until the manifest names it. On a local folder a rename
+# is cheap and algorithm 1 is the faster of the two (about 0.3 s less per 90-day write of a small
+# table, measured in one Spark session: see the README's *Benchmarks*).
+COMMITTER_OPTIONS = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
+COMMITTER_ALGORITHM = "mapreduce.fileoutputcommitter.algorithm.version"
+
+
+def committer_options(root: str) -> dict[str, str]:
+    """The file committer's options for a table at ``root`` (see ``COMMITTER_OPTIONS``)."""
+    algorithm = "2" if root.startswith(("s3a://", "s3://")) else "1"
+    return {**COMMITTER_OPTIONS, COMMITTER_ALGORITHM: algorithm}
 
 
 @dataclass(frozen=True)
@@ -323,7 +330,7 @@ class PartitionedTable:
             .write.partitionBy(column, WRITE_COLUMN)
             .mode("append")
             .options(**CSV_WRITE_OPTIONS)
-            .options(**COMMITTER_OPTIONS)
+            .options(**committer_options(self.spark_root))
             .csv(self.spark_root)
         )
         return counter.rows_per_day(self.name, column)
