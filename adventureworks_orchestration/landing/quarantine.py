@@ -61,26 +61,22 @@ class QuarantinedRow:
 
 
 def quarantine_frame(validated: DataFrame, partition_column: str) -> DataFrame:
-    """The quarantined records of ``landing.validation.validate``'s output, as stored: in one
-    partition ordered by day, file and line, so the same input gives the same files."""
+    """The quarantined records of ``landing.validation.validate``'s output, as stored. (The
+    table write sorts each day's rows by these columns in this order, file and line first after
+    the day, so the same input gives the same files: ``storage.day_counts``.)"""
     from pyspark.sql import functions as F
 
     from .reader import LAST_LINE, LINE, RAW, SOURCE_FILE
     from .validation import QUARANTINED, REASON, REASON_CODE, STATUS
 
-    return (
-        validated.where(F.col(STATUS) == QUARANTINED)
-        .repartition(1)
-        .sortWithinPartitions(partition_column, SOURCE_FILE, LINE)
-        .select(
-            F.col(partition_column).alias(QUARANTINE_DAY_COLUMN),
-            SOURCE_FILE,
-            LINE,
-            LAST_LINE,
-            REASON_CODE,
-            REASON,
-            RAW,
-        )
+    return validated.where(F.col(STATUS) == QUARANTINED).select(
+        F.col(partition_column).alias(QUARANTINE_DAY_COLUMN),
+        SOURCE_FILE,
+        LINE,
+        LAST_LINE,
+        REASON_CODE,
+        REASON,
+        RAW,
     )
 
 

@@ -322,8 +322,9 @@ class PartitionedTable:
         day_value = F.col(column).cast("date")
         counter = DayCounter(days)
         data_columns = [F.col(c) for c in df.columns if c != column]
+        # the folder columns first: the day sort of ``grouped_by_day`` is then the write's own
         rows = df.select(
-            *data_columns, day_value.alias(column), F.lit(write_id).alias(WRITE_COLUMN)
+            day_value.alias(column), F.lit(write_id).alias(WRITE_COLUMN), *data_columns
         )
         (
             counter.grouped_by_day(rows, column)
