@@ -11,6 +11,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from adventureworks_orchestration.storage.day_counts import DayCounter
 from adventureworks_orchestration.storage.errors import (
     LegacyLayoutError,
     MissingWrittenFilesError,
@@ -383,3 +384,23 @@ def test_the_file_committer_copies_each_file_once_on_s3_and_renames_cheaply_on_a
     """On S3 a rename is a copy (algorithm 2: one per file); locally algorithm 1 is faster."""
     assert committer_options("s3a://bucket/warehouse/t")[COMMITTER_ALGORITHM] == "2"
     assert committer_options("file:///data/warehouse/t")[COMMITTER_ALGORITHM] == "1"
+    assert committer_options("hdfs://namenode/warehouse/t")[COMMITTER_ALGORITHM] == "2"
+
+
+def _sort_order(frame) -> list[str]:
+    """The columns ``frame``'s optimized plan says its rows are sorted by (PySpark has no public
+    call for a plan's output ordering: through the JVM's QueryExecution)."""
+    ordering = frame._jdf.queryExecution().optimizedPlan().outputOrdering()
+    return [ordering.apply(i).child().name() for i in range(ordering.size())]
+
+
+def test_the_write_hands_its_rows_over_in_the_order_the_partitioned_writer_needs(spark, tmp_path):
+    """Spark's partitioned writer sorts its input by the folder columns unless the plan says it
+    is sorted so already; that sort's merge of spilled runs is not stable, so a day's rows (and
+    the file's bytes) would come out in an order that depends on memory. The rows are handed
+    over sorted by the folder columns first, then every data column."""
+    table = PartitionedTable(spark, (tmp_path / "t").as_uri(), "day")
+    frame = spark.createDataFrame([(1, "a", dt.date(2024, 1, 1))], "id INT, name STRING, day DATE")
+    rows = table._rows_to_write(frame, "w1", DayCounter(["2024-01-01"]))
+
+    assert _sort_order(rows) == ["day", "write", "id", "name"]

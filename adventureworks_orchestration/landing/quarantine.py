@@ -63,7 +63,7 @@ class QuarantinedRow:
 def quarantine_frame(validated: DataFrame, partition_column: str) -> DataFrame:
     """The quarantined records of ``landing.validation.validate``'s output, as stored. (The
     table write sorts each day's rows by these columns in this order, file and line first after
-    the day, so the same input gives the same files: ``storage.day_counts``.)"""
+    the day, so the same input gives the same files: ``PartitionedTable._rows_to_write``.)"""
     from pyspark.sql import functions as F
 
     from .reader import LAST_LINE, LINE, RAW, SOURCE_FILE

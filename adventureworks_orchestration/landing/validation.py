@@ -371,8 +371,8 @@ def _key_value(contract: Contract) -> Column:
 
 
 def accepted(validated: DataFrame, contract: Contract) -> DataFrame:
-    """The accepted rows, typed as the contract says. (The table write sorts each day's rows, so
-    the same input gives the same files, byte for byte: ``storage.day_counts``.)"""
+    """The accepted rows, typed as the contract says. (The CSV table write sorts each day's rows,
+    so the same input gives the same files, byte for byte: ``PartitionedTable._rows_to_write``.)"""
     return validated.where(F.col(STATUS) == ACCEPTED).select(
         *contract.columns, contract.partition_column
     )

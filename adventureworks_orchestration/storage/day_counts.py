@@ -23,14 +23,7 @@ class DayCounter:
 
     def grouped_by_day(self, df: DataFrame, column: str) -> DataFrame:
         """``df`` repartitioned by ``column``, so all of a day's rows are in one task (one file
-        per day), sorted within each task by the day and then every other column in ``df``'s
-        order, with the per-day count attached AFTER the shuffle.
-
-        The sort makes the files a function of the rows: the same rows give the same file, byte
-        for byte, however Spark read and partitioned them on the way (``tests/test_validation``
-        re-runs a range with another read order and shuffle count), and each day is still written
-        by its own task, in parallel. A partitioned write sorts by its partition columns anyway;
-        putting them first in ``df`` makes this sort the only one.
+        per day), with the per-day count attached AFTER the shuffle.
 
         Where the count is observed matters: before the shuffle every task can hold rows of many
         days, and merging the tasks' partial ``histogram_numeric`` results moved counts to
@@ -39,12 +32,7 @@ class DayCounter:
         (``tests/test_day_counts.py``, and the year-long range writes in the table tests).
         """
         day = F.col(column).cast("date")  # a no-op for a date column
-        order = [F.col(column), *(F.col(c) for c in df.columns if c != column)]
-        return (
-            df.repartition(day)
-            .sortWithinPartitions(*order)
-            .observe(self.observation, *day_metrics(day, self.days))
-        )
+        return df.repartition(day).observe(self.observation, *day_metrics(day, self.days))
 
     def rows_per_day(self, table_name: str, column: str) -> dict[str, int]:
         """Exact counts per day; raises ``PartitionedTableError`` for rows outside the days."""
