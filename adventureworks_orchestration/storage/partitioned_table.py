@@ -107,7 +107,8 @@ CSV_READ_OPTIONS = {**CSV_OPTIONS, "multiLine": "true"}
 # at task commit (one copy per file, where algorithm 1 makes two); partly visible output does not
 # matter here, because nothing is visible until the manifest names it. On a local folder a rename
 # is cheap and algorithm 1 is the faster of the two (about 0.3 s less per 90-day write of a small
-# table, measured in one Spark session; the whole graph's figure is in the README's *Benchmarks*).
+# table, measured in one Spark session; the README's *Benchmarks* has the whole graph's figure for
+# this and the local listing change together).
 COMMITTER_OPTIONS = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
 COMMITTER_ALGORITHM = "mapreduce.fileoutputcommitter.algorithm.version"
 
@@ -337,10 +338,11 @@ class PartitionedTable:
         byte for byte, however Spark read and partitioned them on the way
         (``tests/test_validation``), while the days are written by tasks in parallel. Spark's
         partitioned writer needs its input sorted by the folder columns and sorts it itself
-        otherwise; this order starts with them, so it is the only sort (the writer's own would
-        not keep this order when it spills: ``tests/test_partitioned_table``). For that the sort
-        must come after the counting ``observe``: below it Spark would fold the constant write
-        column out of the sort's order.
+        otherwise; this order starts with them, so it is the only sort (the writer's own, by the
+        folder columns alone, would keep this order only while it sorts in memory: Spark merges
+        spilled runs without a tie-breaker). For that the sort must come after the counting
+        ``observe``: below it Spark folds the constant write column out of the sort's order
+        (``tests/test_partitioned_table`` holds the order the plan reports).
         """
         column = self.partition_column
         rows = df.select(
