@@ -404,3 +404,24 @@ def test_the_write_hands_its_rows_over_in_the_order_the_partitioned_writer_needs
     rows = table._rows_to_write(frame, "w1", DayCounter(["2024-01-01"]))
 
     assert _sort_order(rows) == ["day", "write", "id", "name"]
+
+
+def test_files_a_killed_local_write_left_to_sparks_committer_are_never_published(spark, tmp_path):
+    """A local write killed after some of its tasks committed (the file committer's algorithm 1,
+    on a local folder) leaves their files in ``<root>/_temporary/0/task_*/``; the next write's job
+    commit moves them into ``<day>/write=<dead id>/`` folders of the table. No manifest names
+    them, so no reader opens them, and that write's clean-up deletes them."""
+    root = tmp_path / "t"
+    table = PartitionedTable(spark, root.as_uri(), "day")
+    days = DAYS[:2]
+    table.write(rows_for(spark, days, tag="v1"), days)
+    task = root / "_temporary" / "0" / "task_202611290000_0001_m_000000"
+    dead = task / f"day={days[0]}" / "write=20261129T000000Z-deadbeef"
+    dead.mkdir(parents=True)
+    (dead / "part-00000-dead.c000.csv").write_text("id,label\n99,dead\n")
+
+    table.write(rows_for(spark, days, tag="v2"), days)
+
+    assert {row.label.split("-")[0] for row in table.read(days).collect()} == {"v2"}
+    assert leftovers(table) == []
+    assert not [p for p in root.rglob("*") if "deadbeef" in p.as_posix()]
