@@ -336,8 +336,10 @@ class PartitionedTable:
 
         The sort makes a day's file a function of its rows: the same rows give the same file,
         byte for byte, however Spark read and partitioned them on the way
-        (``tests/test_validation``), while the days are written by tasks in parallel. Spark's
-        partitioned writer needs its input sorted by the folder columns and sorts it itself
+        (``tests/test_validation``), while the days are written by tasks in parallel. That holds
+        for values that sort equal only when they print equal, as every column of today's tables
+        does; a floating-point column would not (-0.0 and 0.0 sort equal, print differently).
+        Spark's partitioned writer needs its input sorted by the folder columns and sorts it itself
         otherwise; this order starts with them, so it is the only sort (the writer's own, by the
         folder columns alone, would keep this order only while it sorts in memory: Spark merges
         spilled runs without a tie-breaker). For that the sort must come after the counting
