@@ -19,11 +19,7 @@ from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter,
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
 from adventureworks_orchestration.landing.paths import LANDING_TABLES, landing_file_path
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
-from adventureworks_orchestration.resources.spark import (
-    LOCAL_FILE_SYSTEM_CONFIG,
-    s3a_credentials_config,
-    spark_config,
-)
+from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
@@ -106,8 +102,7 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
         settings = make_settings(data_dir, storage="s3", s3=store)
     builder = SparkSession.builder
     credentials = s3a_credentials_config(settings.s3.access_key_id, settings.s3.secret_access_key)
-    # the local file system local runs get (S3 runs do not touch it), for the local variants
-    config = {**spark_config(settings, delta=True), **credentials, **LOCAL_FILE_SYSTEM_CONFIG}
+    config = {**spark_config(settings, delta=True), **credentials}
     for key, value in config.items():
         builder = builder.config(key, value)
     with jar_resolution_lock(config):  # two xdist workers may start on an empty cache
@@ -129,8 +124,7 @@ def spark(s3_store: S3Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
     builder = SparkSession.builder
     settings = make_settings(tmp_path_factory.mktemp("spark"), storage="s3", s3=s3_store)
     credentials = s3a_credentials_config(settings.s3.access_key_id, settings.s3.secret_access_key)
-    # the local file system local runs get (S3 runs do not touch it), for the local variants
-    config = {**spark_config(settings, delta=True), **credentials, **LOCAL_FILE_SYSTEM_CONFIG}
+    config = {**spark_config(settings, delta=True), **credentials}
     for key, value in config.items():
         builder = builder.config(key, value)
     with jar_resolution_lock(config), _long_lived_jvm():  # two workers may start on an empty cache

@@ -31,6 +31,7 @@ from ..storage.s3 import (
 )
 from .delta_spark import with_delta
 from .java import require_java
+from .local_file_system import with_local_file_system
 from .spark_driver import quiet_py4j_send_errors
 from .spark_jars import jar_resolution_lock, s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
@@ -65,28 +66,17 @@ def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, 
     uses_delta = settings.table_format == "delta" if delta is None else delta
     if uses_delta:
         config = with_delta(config, settings)
+    if settings.spark_master.startswith("local"):
+        config = with_local_file_system(config)
     return config
 
 
-# Local folders only (on S3 neither applies):
-# - The driver lists the files of a read itself. Spark starts a listing JOB (one task per path)
-#   for a read of more than 32 paths, and a read of a table names every day's file: for 90 local
-#   files that job costs more than the ~90 stat calls it spreads (0.84 s against 0.39 s for a read
-#   of 90 small files, in one session). On S3 each path is a request, and Spark's default spreads
-#   them over the executors.
-# - ``file:`` is Hadoop's raw local file system, without the ``.crc`` checksum file beside every
-#   file written. Without Hadoop's native library (pyspark ships none) the local file system sets
-#   the permissions of every file and folder it creates by starting a ``chmod`` process; with the
-#   checksum files, a write of 365 days started ~1,100 of them (strace), 365 for the checksums.
-#   A 365-day write of a small table, in one session: 5.4 s -> 4.6 s (README *Benchmarks* has the
-#   whole graph's figure). The trade: a local file damaged on disk AFTER it was written is no
-#   longer caught by its checksum when read (a torn write is still prevented: nothing is read
-#   before its manifest commit, and every published file is fsynced first, object_store.py).
-LOCAL_FILE_SYSTEM_CONFIG = {"spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem"}
-LOCAL_FILES_CONFIG = {
-    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-    **LOCAL_FILE_SYSTEM_CONFIG,
-}
+# On a local folder the driver lists the files of a read itself. Spark starts a listing JOB (one
+# task per path) for a read of more than 32 paths, and a read of a table names every day's file:
+# for 90 local files that job costs more than the ~90 stat calls it spreads (0.84 s against 0.39 s
+# for a read of 90 small files, in one session). On S3 each path is a request, and Spark's default
+# spreads them over the executors.
+LOCAL_FILES_CONFIG = {"spark.sql.sources.parallelPartitionDiscovery.threshold": "100000"}
 
 # Matches spark.hadoop.fs.s3a.access.key and .secret.key (and Spark's own secrets, passwords and
 # tokens); Java regex syntax, also valid in Python's ``re`` for the tests.
