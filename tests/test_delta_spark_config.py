@@ -14,6 +14,7 @@ from adventureworks_orchestration.resources.delta_spark import (
     DELTA_PACKAGE,
     SPARK_BUNDLED,
 )
+from adventureworks_orchestration.resources.local_file_system import JAR as LOCAL_FILE_SYSTEM_JAR
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
@@ -66,7 +67,9 @@ def test_s3_and_delta_share_the_packages_the_cache_and_the_class_path(tmp_path):
     local = spark_config(_s3(tmp_path), delta=True)
     cluster = spark_config(_s3(tmp_path, spark_master="spark://master:7077"), delta=True)
 
-    assert local["spark.driver.extraClassPath"] == f"{jars}/*", "one entry for both"
+    assert local["spark.driver.extraClassPath"] == f"{LOCAL_FILE_SYSTEM_JAR}:{jars}/*", (
+        "one entry for both (after the local file system's jar)"
+    )
     assert "spark.jars.packages" not in local
     # a cluster: the driver ships its cached S3A jars (resources/spark_jars.py), Delta resolves
     assert "hadoop-aws-3.5.0.jar" in cluster["spark.jars"]

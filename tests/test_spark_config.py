@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adventureworks_orchestration.resources.local_file_system import JAR as LOCAL_FILE_SYSTEM_JAR
 from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
@@ -57,7 +58,7 @@ def test_later_local_starts_use_the_cached_jars_without_copying_them(tmp_path):
 
     local = spark_config(_s3_settings(tmp_path))
 
-    assert local["spark.driver.extraClassPath"] == f"{jars}/*"
+    assert local["spark.driver.extraClassPath"] == f"{LOCAL_FILE_SYSTEM_JAR}:{jars}/*"
     assert not any(key.startswith("spark.jars") for key in local)
     assert "spark.executor.extraClassPath" not in local
 

@@ -8,14 +8,22 @@ folders), and those dominated the write (5.4 s; 1.6 s with this file system, sam
 rows). GlobalMentor's ``BareLocalFileSystem`` (vendored in ``jars/``, see its README) is that same
 ``LocalFileSystem`` (checksums included, so S3A, which casts ``FileSystem.getLocal`` to it for its
 buffer files, works in the same session) over a raw file system that sets permissions and reads
-file status through ``java.nio``.
+file status through ``java.nio``. Only what goes through Hadoop's ``FileSystem`` changes: Delta's
+log commits go through ``FileContext``, which keeps Hadoop's own.
 
-Local masters only: there the executors run in the driver JVM, which gets the jar on its class
-path. A cluster's executors would need it on theirs; they keep Hadoop's own.
+Its limits (upstream's readme, and a review of its code): a folder that is ITSELF a symbolic link
+lists as itself, not its contents (a link further up, such as a data folder linked to another
+disk, is fine: ``tests/test_local_file_system.py``), so do not link a table's folder; ``chmod`` of a
+new folder sets the nine rwx bits only (a setgid bit is not kept).
+
+Local masters only (``local``, ``local[N]``, ``local[*]``): there the executors run in the driver
+JVM, which gets the jar on its class path. A cluster's executors (and ``local-cluster``'s) would
+need it on theirs; they keep Hadoop's own.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +32,12 @@ JAR_SHA256 = "e0cc30fb0531eb0b59468dc0abf5b257533d2365b5e9f45e795edd707aa78c62"
 FILE_SYSTEM = "com.globalmentor.apache.hadoop.fs.BareLocalFileSystem"
 FILE_SYSTEM_KEY = "spark.hadoop.fs.file.impl"
 DRIVER_CLASS_PATH = "spark.driver.extraClassPath"
+_LOCAL_MASTER = re.compile(r"local(\[[^\]]*\])?")
+
+
+def runs_in_the_driver_jvm(master: str) -> bool:
+    """Whether ``master`` runs its executors inside the driver's JVM."""
+    return _LOCAL_MASTER.fullmatch(master) is not None
 
 
 def with_local_file_system(config: dict[str, Any]) -> dict[str, Any]:

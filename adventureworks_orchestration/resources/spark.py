@@ -31,7 +31,7 @@ from ..storage.s3 import (
 )
 from .delta_spark import with_delta
 from .java import require_java
-from .local_file_system import with_local_file_system
+from .local_file_system import runs_in_the_driver_jvm, with_local_file_system
 from .spark_driver import quiet_py4j_send_errors
 from .spark_jars import jar_resolution_lock, s3a_jars_config
 from .spark_logging import session_ready_message, spark_logging_config
@@ -66,7 +66,7 @@ def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, 
     uses_delta = settings.table_format == "delta" if delta is None else delta
     if uses_delta:
         config = with_delta(config, settings)
-    if settings.spark_master.startswith("local"):
+    if runs_in_the_driver_jvm(settings.spark_master):
         config = with_local_file_system(config)
     return config
 
