@@ -321,6 +321,30 @@ def test_a_bookid_stored_for_an_earlier_day_wins_over_the_run(spark, landing_roo
     )
 
 
+@pytest.mark.parametrize("with_stored_keys", [False, True])
+def test_bookings_records_are_shuffled_once_for_their_key_checks(
+    spark, landing_root, with_stored_keys
+):
+    """Both duplicate windows (and the join with stored keys) cluster by the bookid and more: one
+    shuffle of the records by the bookid serves them all. Read from the executed plan, through
+    the JVM (Spark has no public Python call for it); with stored keys, their own grouping by
+    bookid is the one other exchange (over the stored keys, not the records)."""
+    uris = [(landing_root / landing_file_path("bookings", d)).as_uri() for d in (D1, D2)]
+    contract = LANDING_CONTRACTS["bookings"]
+    stored = spark.createDataFrame(
+        [(9, dt.date(2024, 2, 20))], f"bookid BIGINT, {contract.partition_column} DATE"
+    )
+    frame = validate(
+        _records(spark, landing_root, "bookings", uris),
+        contract,
+        None,
+        stored if with_stored_keys else None,
+    )
+
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    assert plan.count("Exchange hashpartitioning") == (2 if with_stored_keys else 1), plan
+
+
 def test_a_late_file_loses_a_bookid_already_stored_for_the_day_after(settings, instance, spark):
     """Day D's file ingested after D+1 was stored: a bookid D+1 holds is quarantined on D, naming
     D+1 (the row ingested first stays), and D's counts balance."""
