@@ -49,6 +49,7 @@ class Settings:
     spark_driver_memory: str = "2g"
     spark_driver_host: str | None = None
     spark_jars_cache: Path = Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
+    spark_class_archive_dir: Path | None = None  # resources/class_archive.py
     sensor_interval_seconds: int = 30
     sensor_lookback_days: int = 7
     s3: S3Settings = field(default_factory=S3Settings)
@@ -129,6 +130,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             env.get("AWO_SPARK_JARS_CACHE")
             or Path.home() / ".cache" / "adventureworks-orchestration" / "ivy"
         ).expanduser(),
+        spark_class_archive_dir=_optional_path(env.get("AWO_SPARK_CLASS_ARCHIVE_DIR")),
         sensor_interval_seconds=int(env.get("AWO_SENSOR_INTERVAL_SECONDS", "30")),
         sensor_lookback_days=int(env.get("AWO_SENSOR_LOOKBACK_DAYS", "7")),
         s3=S3Settings(
@@ -162,6 +164,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         delta_vacuum_after_write=_flag(env, "AWO_DELTA_VACUUM_AFTER_WRITE"),
         delta_vacuum_retain_hours=float(env.get("AWO_DELTA_VACUUM_RETAIN_HOURS", "168")),
     )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).expanduser().absolute() if value else None
 
 
 def _table_format(value: str) -> TableFormat:

@@ -29,6 +29,7 @@ from ..storage.s3 import (
     check_conditional_writes,
     s3_settings_from_spark_config,
 )
+from .class_archive import with_class_archive
 from .delta_spark import with_delta
 from .java import require_java
 from .local_file_system import runs_in_the_driver_jvm, with_local_file_system
@@ -68,6 +69,8 @@ def spark_config(settings: Settings, *, delta: bool | None = None) -> dict[str, 
         config = with_delta(config, settings)
     if runs_in_the_driver_jvm(settings.spark_master):
         config = with_local_file_system(config)
+    if settings.spark_class_archive_dir is not None:
+        config = with_class_archive(config, settings.spark_class_archive_dir)
     return config
 
 

@@ -25,11 +25,16 @@ def spark_log_dir(data_dir: Path) -> Path:
 
 
 def java_option(name: str, value: str) -> str:
-    """``-Dname=value`` quoted for Spark's option splitting (double quotes, backslash escapes):
-    a data folder like ``~/My Projects/data`` must not split into two JVM arguments, which
-    stops the JVM from starting at all."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"-D{name}={escaped}"'
+    """``-Dname=value`` quoted for Spark's option splitting (see ``quoted``)."""
+    return quoted(f"-D{name}={value}")
+
+
+def quoted(option: str) -> str:
+    """One JVM option quoted for Spark's option splitting (double quotes, backslash escapes): a
+    data folder like ``~/My Projects/data`` must not split into two JVM arguments, which stops
+    the JVM from starting at all."""
+    escaped = option.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 def spark_logging_config(data_dir: Path) -> dict[str, str]:
