@@ -24,7 +24,7 @@ from adventureworks_orchestration.resources.spark_jars import jar_resolution_loc
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
-from .class_archives import ClassArchives
+from .class_archive_trainer import ClassArchives
 from .storage import LocalView, S3View, StorageView
 
 TEST_START = "2024-03-01"
@@ -58,8 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
         require_java()
     except JavaNotFoundError as exc:
         pytest.exit(f"cannot run the tests: {exc}", returncode=2)
-    if not hasattr(config, "workerinput"):  # the controller, before it starts the xdist workers
-        config.stash[_CLASS_ARCHIVES] = ClassArchives()  # they inherit its folder
+    controller = not hasattr(config, "workerinput")  # before it starts the xdist workers
+    if controller and not config.option.collectonly:
+        config.stash[_CLASS_ARCHIVES] = ClassArchives()  # the workers inherit its folder
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

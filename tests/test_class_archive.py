@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -19,13 +20,15 @@ import pytest
 from adventureworks_orchestration.resources.class_archive import (
     archive_path,
     create_class_archive,
+    with_class_archive,
 )
+from adventureworks_orchestration.resources.local_file_system import DRIVER_CLASS_PATH
 from adventureworks_orchestration.resources.spark import spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_VERSION
 from adventureworks_orchestration.resources.spark_logging import DRIVER_JAVA_OPTIONS
 from adventureworks_orchestration.settings import S3Settings, Settings
 
-from .class_archives import ARCHIVE_DIR_VARIABLE
+from .class_archive_trainer import ARCHIVE_DIR_VARIABLE
 
 
 def _options(config: dict) -> list[str]:
@@ -40,7 +43,7 @@ def test_without_a_folder_or_an_archive_the_driver_options_are_unchanged(tmp_pat
     assert spark_config(settings.with_overrides(spark_class_archive_dir=folder)) == plain
 
 
-def test_the_archive_of_the_class_path_is_mapped_without_warnings(tmp_path):
+def test_the_archive_of_the_class_path_is_mapped_quietly(tmp_path):
     folder = tmp_path / "my archives"
     settings = Settings(data_dir=tmp_path / "my data", spark_class_archive_dir=folder)
     plain = spark_config(settings)
@@ -50,7 +53,7 @@ def test_the_archive_of_the_class_path_is_mapped_without_warnings(tmp_path):
     options = _options(spark_config(settings))
 
     assert f"-XX:SharedArchiveFile={archive_path(folder, plain)}" in options  # one argument
-    assert {"-Xlog:cds=off", "-Xlog:cds+dynamic=off"} <= set(options)
+    assert "-Xlog:cds*=off" in options
     assert set(_options(plain)) < set(options), "the logging options are kept"
 
 
@@ -111,27 +114,71 @@ def test_a_failed_training_leaves_no_archive_and_says_why(tmp_path):
     assert list(tmp_path.glob("*.partial")) == []
 
 
+def test_a_session_whose_jars_are_not_cached_yet_gets_no_archive(tmp_path):
+    config = spark_config(Settings(data_dir=tmp_path, spark_jars_cache=tmp_path / "empty"))
+    s3_config = {**config, "spark.jars.packages": "org.apache.hadoop:hadoop-aws:3.5.0"}
+
+    with pytest.raises(ValueError, match="not cached yet"):
+        create_class_archive(s3_config, tmp_path / "archives")
+    assert not (tmp_path / "archives").exists()
+
+
 def test_the_next_driver_loads_sparks_classes_from_the_trained_archive(tmp_path):
     """The archive the tests' own children use (made here, or by the suite's trainer meanwhile):
     a new driver with it loads SparkContext from the archive, not from Spark's jar."""
     folder = Path(os.environ[ARCHIVE_DIR_VARIABLE])
+    create_class_archive(spark_config(Settings(data_dir=tmp_path)), folder)
     config = spark_config(Settings(data_dir=tmp_path, spark_class_archive_dir=folder))
-    create_class_archive(config, folder)
-    config = spark_config(Settings(data_dir=tmp_path, spark_class_archive_dir=folder))
-    loaded = tmp_path / "classes.log"
-    config[DRIVER_JAVA_OPTIONS] += f' "-Xlog:class+load=info:file={loaded}"'
+
+    output, loaded = _start_a_driver(config, tmp_path)
+
+    assert "source: shared objects file (top)" in loaded, loaded
+    assert "cds" not in output.lower(), output
+
+
+def test_an_archive_the_jvm_cannot_use_costs_nothing_but_the_gain(tmp_path):
+    """The archive of another class path (as after a jar changed): the driver starts without it,
+    and the console says nothing about it."""
+    trained = create_class_archive(
+        spark_config(Settings(data_dir=tmp_path)), Path(os.environ[ARCHIVE_DIR_VARIABLE])
+    )
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    (tmp_path / "classes").mkdir()
+    settings = Settings(data_dir=tmp_path, spark_class_archive_dir=folder)
+    other = spark_config(settings)
+    other[DRIVER_CLASS_PATH] += f":{tmp_path / 'classes'}"
+    shutil.copyfile(trained, archive_path(folder, other))
+    config = with_class_archive(other, folder)
+    assert "SharedArchiveFile" in config[DRIVER_JAVA_OPTIONS]
+
+    output, loaded = _start_a_driver(config, tmp_path)
+
+    assert "source: file:" in loaded and "spark-core" in loaded, loaded
+    assert "cds" not in output.lower() and "shared archive" not in output.lower(), output
+
+
+def _start_a_driver(config: dict, tmp_path: Path) -> tuple[str, str]:
+    """A new driver with ``config`` runs a job: its console output, and where SparkContext's
+    class came from."""
+    classes = tmp_path / "classes.log"
+    logged = f'"-Xlog:class+load=info:file={classes}"'
+    config = {**config, DRIVER_JAVA_OPTIONS: f"{config[DRIVER_JAVA_OPTIONS]} {logged}"}
     child = (
         "import json, sys\n"
         "from pyspark.sql import SparkSession\n"
         "builder = SparkSession.builder\n"
         "for key, value in json.loads(sys.argv[1]).items(): builder = builder.config(key, value)\n"
-        "builder.getOrCreate().range(3).count()\n"
+        "assert builder.getOrCreate().range(3).count() == 3\n"
     )
-    subprocess.run([sys.executable, "-c", child, json.dumps(config)], check=True, timeout=300)
-
+    done = subprocess.run(
+        [sys.executable, "-c", child, json.dumps(config)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     (line,) = [
         line
-        for line in loaded.read_text().splitlines()
+        for line in classes.read_text().splitlines()
         if " org.apache.spark.SparkContext source:" in line
     ]
-    assert "source: shared objects file (top)" in line, line
+    return done.stdout + done.stderr, line

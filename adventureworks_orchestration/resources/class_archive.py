@@ -8,14 +8,16 @@ The JDK can write the classes a process loaded to an archive when it exits
 local folder, 2 runs each, alternating): Spark ready in 3.0 s instead of 4.8 s, the launch 23.6 s
 instead of 27.5 s and 28.3 instead of 32.4 CPU seconds.
 
-An archive fits only the class path and the JDK it was made with; the JVM checks both at start and,
-when they differ, starts without it (its warning is turned off here). So an archive is named by a
-hash of the driver's class path and Spark's version, and a stale one costs only the gain.
+An archive fits only the JDK and the class path it was made with (the jars' sizes and times
+included); the JVM checks them at start and, when they differ, starts without it, and the option
+here keeps its warning off the console (tested with the archive of another class path). An
+archive is named by a hash of what the JVM checks (the java executable, Spark's jars, the
+driver's extra class path), so a change leads to a new archive rather than to a stale one.
 
 Off by default: ``AWO_SPARK_CLASS_ARCHIVE_DIR`` names a folder, and ``create_class_archive`` (or
 ``python -m adventureworks_orchestration.resources.class_archive``) fills it, one archive (~170 MB)
-per class path (local folder, S3, with Delta), in a short training session of ~15 s. The test suite
-does this for its child processes (``tests/class_archives.py``).
+per class path (a local folder; S3 or Delta), in a training session of ~30 s. The test suite does
+this for its child processes (``tests/class_archive_trainer.py``).
 """
 
 from __future__ import annotations
@@ -31,25 +33,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .local_file_system import DRIVER_CLASS_PATH
+from .local_file_system import DRIVER_CLASS_PATH, runs_in_the_driver_jvm
 from .spark_logging import DRIVER_JAVA_OPTIONS, quoted
 
 _MODULE = __spec__.name  # this module's name, also when it runs with -m
-# Without these a JVM whose class path no longer matches the archive prints a warning to stdout.
-QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+# Without it a JVM that cannot use the archive says so on stdout ([warning][cds,dynamic] ...).
+QUIET = ("-Xlog:cds*=off",)
 
 
 def archive_path(directory: Path, spark_config: dict[str, Any]) -> Path:
-    """Where the archive for the driver class path of ``spark_config`` is (or would be): named by
-    the jars the JVM will check (a ``folder/*`` entry by the jars in it now, with their sizes and
-    times), so a jar added to the S3A/Delta cache later leads to a new archive, not a stale one."""
+    """Where the archive for the driver of ``spark_config`` is (or would be): named by what the
+    JVM checks (see the module), a ``folder/*`` entry by the jars in it now."""
     import pyspark
 
-    key = "\0".join([pyspark.__version__, *_jars(str(spark_config.get(DRIVER_CLASS_PATH, "")))])
+    from .java import require_java
+
+    spark_jars = Path(pyspark.__file__).parent / "jars" / "*"
+    checked = [str(require_java().executable.resolve()), str(spark_jars)]
+    class_path = str(spark_config.get(DRIVER_CLASS_PATH, ""))
+    key = "\0".join([pyspark.__version__, *_files(":".join([*checked, class_path]))])
     return Path(directory) / f"spark-driver-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsa"
 
 
-def _jars(class_path: str) -> list[str]:
+def _files(class_path: str) -> list[str]:
     found = []
     for entry in filter(None, class_path.split(":")):
         paths = sorted(Path(entry[:-2]).glob("*.jar")) if entry.endswith("/*") else [Path(entry)]
@@ -73,18 +79,27 @@ def create_class_archive(
     directory: Path,
     train: Callable[[dict[str, Any]], subprocess.CompletedProcess] | None = None,
 ) -> Path:
-    """Write the archive for ``spark_config``'s class path (unless it exists) and return its path.
+    """Write the archive for ``spark_config``'s driver (unless it exists) and return its path.
 
     ``train`` (default: ``train_in_a_child``) runs a session with the config it gets, whose JVM
     writes the archive when it exits. It is written under a temporary name and renamed when whole,
     so a session never maps a half-written archive; a second caller asking for the same archive
     meanwhile waits for it (a file lock).
     """
+    if ":" in str(directory):
+        raise ValueError(f"{directory}: the JVM reads a ':' in an archive's path as a separator")
+    if spark_config.get("spark.jars.packages"):
+        raise ValueError(
+            "the session's jars are not cached yet (spark.jars.packages): run a day first, so "
+            "that the archive is made for the class path the runs will have"
+        )
     path = archive_path(directory, spark_config)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.is_file():
+            for left in path.parent.glob(f"{path.stem}.*.partial"):  # of a training that died
+                left.unlink(missing_ok=True)
             _write_archive(spark_config, path, train or train_in_a_child)
     return path
 
@@ -95,8 +110,9 @@ def train_in_a_child(
     **popen: Any,
 ) -> subprocess.CompletedProcess:
     """The training session (``_train``) in a child process (a Python process has at most one
-    Spark driver); ``started`` gets the child (to stop it), ``popen``: more ``Popen`` arguments."""
-    with subprocess.Popen(
+    Spark driver); ``started`` gets the child (to stop it), ``popen``: more ``Popen`` arguments.
+    The child is killed if this call ends early (a timeout, an interrupt)."""
+    child = subprocess.Popen(
         [sys.executable, "-m", _MODULE, "--train"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -104,11 +120,19 @@ def train_in_a_child(
         text=True,
         env={**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)},
         **popen,
-    ) as child:
+    )
+    try:
         if started is not None:
             started(child)
-        out, err = child.communicate(json.dumps(spark_config), timeout=600)
+        out, err = child.communicate(json.dumps(spark_config), timeout=TRAINING_SECONDS)
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
     return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+TRAINING_SECONDS = 600
 
 
 def _write_archive(
@@ -119,9 +143,8 @@ def _write_archive(
     partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
     options = [f"-XX:ArchiveClassesAtExit={partial}", *QUIET]
     try:
-        training = train(
-            {**spark_config, DRIVER_JAVA_OPTIONS: _with_options(spark_config, options)}
-        )
+        options_value = _with_options(spark_config, options)
+        training = train({**spark_config, DRIVER_JAVA_OPTIONS: options_value})
         if training.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
             raise RuntimeError(
                 f"the training session (exit code {training.returncode}) wrote no class archive "
@@ -175,7 +198,8 @@ def _exit_the_driver(spark: Any) -> None:
 
     process = SparkContext._gateway.proc  # type: ignore[union-attr]
     process.stdin.close()
-    process.wait(timeout=300)
+    if process.wait(timeout=300) != 0:
+        raise RuntimeError(f"the driver JVM exited with code {process.returncode}")
 
 
 def main(argv: list[str]) -> int:
@@ -191,7 +215,14 @@ def main(argv: list[str]) -> int:
     if settings.spark_class_archive_dir is None:
         sys.stderr.write("set AWO_SPARK_CLASS_ARCHIVE_DIR to the folder for the archives\n")
         return 2
-    path = create_class_archive(spark_config(settings), settings.spark_class_archive_dir)
+    if not runs_in_the_driver_jvm(settings.spark_master):
+        sys.stderr.write("make the archive with a local master (AWO_SPARK_MASTER=local[2])\n")
+        return 2
+    try:
+        path = create_class_archive(spark_config(settings), settings.spark_class_archive_dir)
+    except ValueError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
     sys.stdout.write(f"{path}\n")
     return 0
 

@@ -1,11 +1,11 @@
-"""Class-data-sharing archives for the Spark drivers the tests start in child processes
-(``resources/class_archive.py``): each such driver starts ~4 CPU seconds cheaper, and the suite
-starts a hundred or so.
+"""Class-data-sharing archives for the Spark drivers that the tests' child processes start with
+settings from the environment (``awo`` and ``dg`` commands, the daemons' runs; see
+``resources/class_archive.py``): each such driver starts a few CPU seconds cheaper.
 
 The controller trains them in a background thread while the tests run, one per driver class path
-the children use: a local folder with CSV (the bare local file system's jar), and S3 or Delta (the
-S3A and Delta jars of the cache as well). The latter waits until the tests' own session has
-cached those jars (its class path names them only then). A child started before its archive
+those children have: a local folder with CSV (the bare local file system's jar), and S3 or Delta
+(the S3A and Delta jars of the cache as well). The latter waits until the tests' own session has
+cached those jars (the class path names them only then). A child started before its archive
 exists runs without one.
 """
 
@@ -26,18 +26,24 @@ from adventureworks_orchestration.resources.class_archive import (
     train_in_a_child,
 )
 from adventureworks_orchestration.resources.spark import spark_config
-from adventureworks_orchestration.settings import S3Settings, Settings
+from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
+from adventureworks_orchestration.settings import S3Settings, Settings, settings_from_env
 
 ARCHIVE_DIR_VARIABLE = "AWO_SPARK_CLASS_ARCHIVE_DIR"
 WAIT_FOR_JARS_SECONDS = 900
 
 
 def _variants(data_dir: Path) -> list[dict]:
+    """The children's two driver configurations, computed while no process resolves jars into
+    the cache (resolution holds its lock), so that no half-copied jar is named or hashed."""
+    cache = settings_from_env().spark_jars_cache
     s3 = S3Settings(endpoint="http://127.0.0.1:1", access_key_id="a", secret_access_key="b")
-    return [
-        spark_config(Settings(data_dir=data_dir)),
-        spark_config(Settings(data_dir=data_dir, storage="s3", s3=s3), delta=True),
-    ]
+    settings = Settings(data_dir=data_dir, spark_jars_cache=cache)
+    with jar_resolution_lock({"spark.jars.packages": "any", "spark.jars.ivy": str(cache)}):
+        return [
+            spark_config(settings),
+            spark_config(settings.with_overrides(storage="s3", s3=s3), delta=True),
+        ]
 
 
 class ClassArchives:
@@ -45,22 +51,23 @@ class ClassArchives:
     folder if there is one (kept), else a temporary one (removed at the end)."""
 
     def __init__(self) -> None:
-        exported = os.environ.get(ARCHIVE_DIR_VARIABLE)
-        self._temporary = not exported
-        self.directory = Path(exported or tempfile.mkdtemp(prefix="awo-class-archives-"))
+        self._exported = os.environ.get(ARCHIVE_DIR_VARIABLE)
+        self.directory = Path(self._exported or tempfile.mkdtemp(prefix="awo-class-archives-"))
         os.environ[ARCHIVE_DIR_VARIABLE] = str(self.directory)
         self._stop = threading.Event()
+        self._guard = threading.Lock()
         self._training: subprocess.Popen | None = None
         self._thread = threading.Thread(target=self._fill, name="class-archives", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         """Stop a training under way (its process group) and remove a temporary folder."""
-        self._stop.set()
-        if self._training is not None and self._training.poll() is None:
-            os.killpg(self._training.pid, signal.SIGKILL)
+        with self._guard:
+            self._stop.set()
+            self._kill_training()
         self._thread.join(timeout=60)
-        if self._temporary:
+        if self._exported is None:
+            del os.environ[ARCHIVE_DIR_VARIABLE]
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def _fill(self) -> None:
@@ -84,6 +91,13 @@ class ClassArchives:
 
     def _train(self, config: dict) -> subprocess.CompletedProcess:
         def started(child: subprocess.Popen) -> None:
-            self._training = child
+            with self._guard:
+                self._training = child
+                if self._stop.is_set():  # close() came first
+                    self._kill_training()
 
         return train_in_a_child(config, started, start_new_session=True)
+
+    def _kill_training(self) -> None:
+        if self._training is not None and self._training.poll() is None:
+            os.killpg(self._training.pid, signal.SIGKILL)
