@@ -4,9 +4,10 @@ start, mapped from one file instead of read from Spark's jars and verified again
 Each driver JVM loads and verifies thousands of classes from Spark's jars before its first job.
 The JDK can write the classes a process loaded to an archive when it exits
 (``-XX:ArchiveClassesAtExit``, a *dynamic* CDS archive, JDK 13+) and map them at the next start
-(``-XX:SharedArchiveFile``). Measured on 2 cores (a 3-day ``dg launch`` of the whole graph on a
-local folder, 2 runs each, alternating): Spark ready in 3.0 s instead of 4.8 s, the launch 23.6 s
-instead of 27.5 s and 28.3 instead of 32.4 CPU seconds.
+(``-XX:SharedArchiveFile``). Measured on 2 cores, a 3-day ``dg launch`` of the whole graph on a
+local folder with the default JVM options: 28.9 s instead of 31.3 s (medians of 4 runs each, in
+turn; median paired ratio 0.91); with the tests' quick JIT tier Spark was ready in 3.0 s instead
+of 4.8 s and the whole machine used 28.3 instead of 32.4 CPU seconds (2 runs each).
 
 An archive fits only the JDK and the class path it was made with (the jars' sizes and times
 included); the JVM checks them at start and, when they differ, starts without it, and the option
