@@ -24,7 +24,7 @@ from adventureworks_orchestration.resources.spark_jars import jar_resolution_loc
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client
 
-from .class_archive_trainer import ClassArchives
+from .class_archive_trainer import ARCHIVE_DIR_VARIABLE, ClassArchives
 from .storage import LocalView, S3View, StorageView
 
 TEST_START = "2024-03-01"
@@ -108,10 +108,11 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
     ``s3`` is [endpoint, access key, secret key] when it must reach the test S3 server."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     data_dir = Path(tempfile.mkdtemp(prefix="awo-child-"))  # its Spark log goes there
-    settings = make_settings(data_dir)
+    archives = os.environ.get(ARCHIVE_DIR_VARIABLE)  # the run's class archives (if trained yet)
+    settings = make_settings(data_dir, spark_class_archive_dir=archives and Path(archives))
     if s3:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
-        settings = make_settings(data_dir, storage="s3", s3=store)
+        settings = settings.with_overrides(storage="s3", s3=store)
     builder = SparkSession.builder
     credentials = s3a_credentials_config(settings.s3.access_key_id, settings.s3.secret_access_key)
     config = {**spark_config(settings, delta=True), **credentials}
