@@ -1,7 +1,9 @@
-"""Class-data-sharing archives for the Spark drivers of the tests' child processes: those that
-read their settings from the environment (``awo`` and ``dg`` commands, the daemons' runs) and the
-writers ``spark_for_subprocess`` starts. With one, a driver starts ~2 s sooner (measured:
-``resources/class_archive.py``).
+"""Class-data-sharing archives for the Spark drivers of the tests' child processes with a local
+master: those that read their settings from the environment (``awo`` and ``dg`` commands, the
+daemons' runs) and the writers ``spark_for_subprocess`` starts, once the archive of their class
+path is trained (that such a driver maps it was checked by hand: SparkContext from the shared
+objects file; ``tests/test_class_archive.py`` tests it for a driver of ``spark_config``). What
+it saves is measured in ``resources/class_archive.py``.
 
 The controller trains them in a background thread while the tests run, one per driver class path
 those children have: a local folder with CSV (the bare local file system's jar), and S3 or Delta
@@ -52,7 +54,7 @@ class ClassArchives:
     folder if there is one (kept), else a temporary one (removed at the end)."""
 
     def __init__(self) -> None:
-        self._exported = os.environ.get(ARCHIVE_DIR_VARIABLE)
+        self._exported = os.environ.get(ARCHIVE_DIR_VARIABLE) or None
         self.directory = Path(self._exported or tempfile.mkdtemp(prefix="awo-class-archives-"))
         os.environ[ARCHIVE_DIR_VARIABLE] = str(self.directory)
         self._stop = threading.Event()

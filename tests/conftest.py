@@ -109,7 +109,9 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     data_dir = Path(tempfile.mkdtemp(prefix="awo-child-"))  # its Spark log goes there
     archives = os.environ.get(ARCHIVE_DIR_VARIABLE)  # the run's class archives (if trained yet)
-    settings = make_settings(data_dir, spark_class_archive_dir=archives and Path(archives))
+    settings = make_settings(
+        data_dir, spark_class_archive_dir=Path(archives).absolute() if archives else None
+    )
     if s3:
         store = S3Settings(endpoint=s3[0], access_key_id=s3[1], secret_access_key=s3[2])
         settings = settings.with_overrides(storage="s3", s3=store)
