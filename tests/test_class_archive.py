@@ -20,6 +20,7 @@ import pytest
 from adventureworks_orchestration.resources.class_archive import (
     archive_path,
     create_class_archive,
+    train_in_a_child,
     with_class_archive,
 )
 from adventureworks_orchestration.resources.local_file_system import DRIVER_CLASS_PATH
@@ -182,3 +183,33 @@ def _start_a_driver(config: dict, tmp_path: Path) -> tuple[str, str]:
         if " org.apache.spark.SparkContext source:" in line
     ]
     return done.stdout + done.stderr, line
+
+
+def test_a_partial_archive_left_by_a_dead_training_is_cleared(tmp_path):
+    config = spark_config(Settings(data_dir=tmp_path))
+    path = archive_path(tmp_path, config)
+    left = path.with_name(f"{path.stem}.99999.partial")
+    left.write_bytes(b"half an archive of a killed training")
+
+    def training(config):
+        partial = re.search(r"-XX:ArchiveClassesAtExit=([^\"]+)", config[DRIVER_JAVA_OPTIONS])
+        Path(partial.group(1)).write_bytes(b"an archive")
+        return subprocess.CompletedProcess([], 0, "", "")
+
+    create_class_archive(config, tmp_path, training)
+
+    assert not left.exists()
+    assert list(tmp_path.glob("*.partial")) == []
+
+
+def test_a_training_that_ends_early_leaves_no_child_running(tmp_path):
+    children = []
+
+    def interrupted(child):
+        children.append(child)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_in_a_child(spark_config(Settings(data_dir=tmp_path)), interrupted)
+    (child,) = children
+    assert child.poll() is not None, "the training's child still runs"
