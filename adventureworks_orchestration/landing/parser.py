@@ -13,6 +13,10 @@ rejects the record it is in, not the whole file.
 
 Nothing here raises on bad input: every record comes back, with ``error`` saying why it does not
 parse when it does not.
+
+``split_plain`` is the same split for the common file, done by Arrow's compute kernels instead of
+a Python loop per record (a 100,000-record file: ~0.7 s in ``split_records``): it answers only
+for files it can split exactly as ``split_records`` does, and ``None`` for any other.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import csv
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # why a record does not parse (``Record.error_code``)
@@ -29,6 +37,13 @@ FIELD_COUNT = "field_count"
 UNCLOSED_QUOTE = "unclosed_quote"
 BAD_CSV = "bad_csv"
 _ESCAPED = re.compile(r"\\(\\|n|r|x[0-9a-f]{2})")
+# A plain file holds none of these bytes: with them a record's raw text is escaped, a line may
+# end in \r.
+_NOT_PLAIN_BYTES = (b"\r", b"\\")
+# A plain line: fields separated by commas, each unquoted without any quote, or quoted without a
+# quote or comma inside (so a comma always separates fields and no record spans lines).
+_PLAIN_FIELD = r'(?:"[^",]*"|[^",]*)'
+_PLAIN_LINE = rf"^{_PLAIN_FIELD}(?:,{_PLAIN_FIELD})*$"
 
 
 @dataclass(frozen=True)
@@ -147,3 +162,54 @@ def _problem(
     if count != width:
         return FIELD_COUNT, f"wrong number of fields: {count}, expected {width}"
     return None
+
+
+@dataclass(frozen=True)
+class PlainRecords:
+    """What ``split_records`` gives for a plain file, as Arrow columns (one entry per record):
+    every record is one line (``last_line == line``), parses (no ``error``) and its raw text is
+    the line as it is."""
+
+    line: pa.Array  # int32
+    raw: pa.Array  # string
+    fields: tuple[pa.Array, ...]  # string, one per column, null where the field is empty
+
+
+def split_plain(data: bytes, width: int) -> PlainRecords | None:
+    """``split_records(data, width)`` as Arrow columns, or None if ``data`` is not plain.
+
+    Plain: UTF-8 without a byte order mark, lines ending in ``\\n``, no backslash,
+    every line a ``_PLAIN_LINE`` no longer than the ``csv`` module's field size limit, and every
+    record with ``width`` fields. Any other file (a bad record in it, quotes holding a comma, a
+    quote or a line break, CRLF lines) is ``split_records``' to split.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if data.startswith(UTF8_BOM) or any(byte in data for byte in _NOT_PLAIN_BYTES):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = pa.array(text.split("\n"), pa.string())  # (pc.split_pattern of one long string is slow)
+    lengths = pc.utf8_length(lines)
+    if len(lines) and pc.max(lengths).as_py() > csv.field_size_limit():
+        return None
+    at = pc.indices_nonzero(pc.greater(lengths, 0))  # lines with something on them
+    if not pc.all(pc.match_substring_regex(pc.take(lines, at), _PLAIN_LINE)).as_py():
+        return None  # (all() of no lines is true)
+    at = at[1:]  # the first is the header
+    records = pc.take(lines, at)
+    split = pc.split_pattern(records, ",")
+    if not pc.all(pc.equal(pc.list_value_length(split), width)).as_py():
+        return None
+    empty = pa.scalar(None, pa.string())
+    fields = []
+    for index in range(width):
+        value = pc.list_element(split, index)
+        quoted = pc.starts_with(value, '"')
+        value = pc.if_else(quoted, pc.utf8_slice_codeunits(value, 1, -1), value)
+        fields.append(pc.if_else(pc.equal(value, ""), empty, value))
+    line = pc.add(at, 1).cast(pa.int32())
+    return PlainRecords(line=line, raw=records, fields=tuple(fields))

@@ -1,7 +1,8 @@
 """Reads landing files into records: one row per CSV record, with its file, line and raw text.
 
 Spark does the I/O (``binaryFile``: a local folder, S3A or a cluster, with the credentials Spark
-already has); each file's bytes go through ``parser.split_records`` in a Python worker
+already has); each file's bytes go through ``parser.split_plain`` (Arrow kernels, for the plain
+file) or ``parser.split_records`` (a Python loop, for any file) in a Python worker
 (``mapInArrow``), which gives what Spark's CSV reader cannot: the first line number and the
 original text of every record, and a record-level verdict on bytes that are not UTF-8. Fields come
 back as text (``None`` when empty); typing them is the validation's job (``landing.validation``).
@@ -70,7 +71,7 @@ def read_records(
     arrow_schema_fields = [(field.name, field.dataType) for field in schema.fields]
     width = len(columns)
     _ship_parser_with_tasks()
-    split = parser.split_records
+    split, split_plain = parser.split_records, parser.split_plain
 
     def parse(batches: Iterator) -> Iterator:
         import pyarrow as pa
@@ -84,12 +85,24 @@ def read_records(
         def flush(rows: dict[str, list]) -> pa.RecordBatch:
             return pa.RecordBatch.from_pydict(rows, schema=target)
 
+        def plain_batches(path: str, plain) -> Iterator[pa.RecordBatch]:
+            count = len(plain.line)
+            none = pa.nulls(count, pa.string())
+            columns = [pa.array([path] * count, pa.string()), plain.line, plain.line, plain.raw]
+            table = pa.Table.from_arrays([*columns, none, none, *plain.fields], schema=target)
+            yield from table.to_batches(max_chunksize=_BATCH_RECORDS)
+
         for batch in batches:
             paths = batch.column(0).to_pylist()
             contents = batch.column(1)
             for index, path in enumerate(paths):
+                data = contents[index].as_py() or b""
+                plain = split_plain(data, width)
+                if plain is not None:
+                    yield from plain_batches(path, plain)
+                    continue
                 rows: dict[str, list] = {name: [] for name in names}
-                for record in split(contents[index].as_py() or b"", width):
+                for record in split(data, width):
                     rows[_SPARK_PATH].append(path)
                     rows[LINE].append(record.line)
                     rows[LAST_LINE].append(record.last_line)
