@@ -322,13 +322,15 @@ def test_a_bookid_stored_for_an_earlier_day_wins_over_the_run(spark, landing_roo
 
 
 @pytest.mark.parametrize("with_stored_keys", [False, True])
-def test_bookings_records_are_shuffled_once_for_their_key_checks(
+def test_bookings_records_are_shuffled_once_and_sorted_once_for_their_key_checks(
     spark, landing_root, with_stored_keys
 ):
     """Both duplicate windows (and the join with stored keys) cluster by the bookid and more: one
-    shuffle of the records by the bookid serves them all. Read from the executed plan, through
-    the JVM (Spark has no public Python call for it); with stored keys, their own grouping by
-    bookid is the one other exchange (over the stored keys, not the records)."""
+    shuffle of the records by the bookid serves them all, and one sort (the exact duplicates'
+    window begins with the bookid, the key's window needs no order). Read from the executed
+    plan, through the JVM (Spark has no public Python call for it); with stored keys, their own
+    grouping by bookid is the one other exchange, and their join's sort the other sort (over the
+    stored keys, not the records)."""
     uris = [(landing_root / landing_file_path("bookings", d)).as_uri() for d in (D1, D2)]
     contract = LANDING_CONTRACTS["bookings"]
     stored = spark.createDataFrame(
@@ -343,6 +345,7 @@ def test_bookings_records_are_shuffled_once_for_their_key_checks(
 
     plan = frame._jdf.queryExecution().executedPlan().toString()
     assert plan.count("Exchange hashpartitioning") == (2 if with_stored_keys else 1), plan
+    assert plan.count("Sort [") == (2 if with_stored_keys else 1), plan  # (the other: stored keys)
 
 
 def test_a_late_file_loses_a_bookid_already_stored_for_the_day_after(settings, instance, spark):

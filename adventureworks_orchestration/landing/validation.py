@@ -74,6 +74,7 @@ EXACT_DUPLICATE = "exact_duplicate"
 _REASON = "_reason"
 _EXACT_COPY_OF = "_exact_copy_of"
 _KEPT = "_kept"
+_WINNER = "_winner"
 _STORED_DAY = "_stored_day"
 _SNAPSHOT_DAY = "_snapshot_day"
 
@@ -145,10 +146,10 @@ def validate(
         snapshot = (snapshots or {}).get(reference.table)
         if snapshot is not None and snapshot.days:
             frame = _resolve(frame, contract, reference, snapshot)
-    if contract.key_across_days:
-        # ONE shuffle for the two windows below (and the stored keys' join): each clusters by the
-        # key and more, which rows hashed by the key alone satisfy
-        frame = frame.repartition(*contract.key)
+    # ONE shuffle and ONE sort for the duplicate rules below (and the stored keys' join): the
+    # rows hashed by the scope of a key, then sorted as the exact duplicates' window needs,
+    # which begins with that scope, as the key rules need
+    frame = frame.repartition(*_key_scope(contract))
     frame = _exact_duplicates(frame, contract)
     if stored_keys is not None and contract.key_across_days:
         frame = _stored_keys(frame, contract, stored_keys)
@@ -315,11 +316,22 @@ def _resolve(
     return _with_reason(joined, broken, F.lit(reference.code), text).drop(found)
 
 
+def _key_scope(contract: Contract) -> list[str]:
+    """Where a key must be unique: across days, or within a day."""
+    return list(contract.key) + ([] if contract.key_across_days else [contract.partition_column])
+
+
 def _exact_duplicates(frame: DataFrame, contract: Contract) -> DataFrame:
-    """``_exact_copy_of``: the line of the first record of the day equal in every value."""
-    same = Window.partitionBy(_unbroken(), contract.partition_column, *contract.columns).orderBy(
-        LINE
-    )
+    """``_exact_copy_of``: the line of the first record of the day equal in every value.
+
+    The window's columns begin with the key's scope (``_key_scope``): its sort is the one
+    ``_conflicting_keys`` needs too."""
+    scope = _key_scope(contract)
+    values = [
+        *scope,
+        *(c for c in [contract.partition_column, *contract.columns] if c not in scope),
+    ]
+    same = Window.partitionBy(*values, _unbroken()).orderBy(LINE)
     first_line = F.first(LINE).over(same)
     return frame.withColumn(
         _EXACT_COPY_OF,
@@ -344,14 +356,23 @@ def _stored_keys(frame: DataFrame, contract: Contract, stored: DataFrame) -> Dat
 
 
 def _conflicting_keys(frame: DataFrame, contract: Contract) -> DataFrame:
-    """Records of the run with the same key: the earliest day, then the lowest line, wins."""
+    """Records of the run with the same key: the earliest day, then the lowest line, wins.
+
+    The winner is the least (day, line) of the candidates in the key's scope (a window with no
+    order, so no sort of its own: the exact duplicates' sort serves it)."""
     candidate = _unbroken() & F.col(_EXACT_COPY_OF).isNull()
-    scope = list(contract.key) + ([] if contract.key_across_days else [contract.partition_column])
-    same = Window.partitionBy(candidate, *scope).orderBy(contract.partition_column, LINE)
-    kept = F.struct(
-        F.first(SOURCE_FILE).over(same).alias("file"), F.first(LINE).over(same).alias(LINE)
+    day = contract.partition_column
+    frame = frame.withColumn(
+        _WINNER,
+        F.min(
+            F.when(candidate, F.struct(F.col(day).alias("day"), F.col(LINE), F.col(SOURCE_FILE)))
+        ).over(Window.partitionBy(*_key_scope(contract))),
     )
-    frame = frame.withColumn(_KEPT, F.when(candidate & (F.row_number().over(same) > 1), kept))
+    winner = F.col(_WINNER)
+    lost = candidate & ((F.col(day) != winner["day"]) | (F.col(LINE) != winner[LINE]))
+    frame = frame.withColumn(
+        _KEPT, F.when(lost, F.struct(winner[SOURCE_FILE].alias("file"), winner[LINE].alias(LINE)))
+    ).drop(_WINNER)
     text = F.concat(
         F.lit(f"duplicate key: {_key_text(contract)} "),
         _key_value(contract),
