@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -165,27 +167,48 @@ def test_dagster_definitions_validate(settings):
     assert "Validation successful" in completed.stderr + completed.stdout
 
 
-def test_dg_launch_partition_range_is_one_run(settings):
+def test_dg_launch_partition_range_is_one_run(settings, tmp_path):
+    """... and leaves no shuffle files or spilled blocks behind, even when its process group is
+    killed the moment it exits (as a container's end or a CI timeout does)."""
     days = ["2024-03-01", "2024-03-02", "2024-03-03"]
     write_landing(settings, days)
+    scratch = tmp_path / "jvm-tmp"  # where Spark's driver puts blockmgr-* (and spark-*, ...)
+    scratch.mkdir()
+    env = cli_env(settings)
+    env["JAVA_TOOL_OPTIONS"] = f"{env.get('JAVA_TOOL_OPTIONS', '')} -Djava.io.tmpdir={scratch}"
 
-    completed = subprocess.run(
-        [
-            bin_path("dg"),
-            "launch",
-            "--assets",
-            "group:labs",
-            "--partition-range",
-            "2024-03-01...2024-03-03",
-        ],
-        cwd=PROJECT_ROOT,
-        env=cli_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("w") as stdout, err.open("w") as stderr:  # files: a pipe would wait for the JVM
+        launch = subprocess.Popen(
+            [
+                bin_path("dg"),
+                "launch",
+                "--assets",
+                "group:labs",
+                "--partition-range",
+                "2024-03-01...2024-03-03",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+        )
+        launch.wait(timeout=600)
+    try:
+        os.killpg(launch.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # nothing was left in the group
+    completed = subprocess.CompletedProcess(
+        launch.args, launch.returncode, out.read_text(), err.read_text()
     )
 
     assert completed.returncode == 0, completed.stderr[-3000:]
+    # the run's shuffle files and spilled blocks (what only the JVM's exit deletes, a few small
+    # folders and files, is the JVM's: see SparkResource.teardown_after_execution)
+    left = sorted(p.name for p in scratch.iterdir() if p.name.startswith("blockmgr-"))
+    assert left == [], "the run's block manager folder outlived the run"
     log = completed.stdout + completed.stderr
     ready = re.findall(
         r"Spark [\d.]+ ready in .*\(local\[\d\], local files, application (\S+)\)", log

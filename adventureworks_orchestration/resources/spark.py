@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_pyspark import PySparkResource
 from dagster_pyspark.resources import spark_session_from_config
+from pydantic import PrivateAttr
 from pyspark.sql import SparkSession
 
 from ..dead_runs import fail_dead_local_runs, record_worker
@@ -154,6 +155,7 @@ class SparkResource(PySparkResource):
     preflight_s3_buckets: list[str] = []
     # the bucket tables commit to: its store must honour conditional writes (storage/s3.py)
     preflight_commit_bucket: str = ""
+    _started_session: bool = PrivateAttr(default=False)  # this copy started it: it stops it
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         require_java()
@@ -179,17 +181,39 @@ class SparkResource(PySparkResource):
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
         started, starting = time.monotonic(), SparkSession.getActiveSession() is None
+        asked_at_ms = time.time() * 1000
         # PySparkResource.setup_for_execution with the keys added; ``_spark_session`` is the
         # attribute its ``spark_session`` property returns (dagster_pyspark has no public setter).
         credentials = s3a_credentials_config(self.s3_access_key_id, self.s3_secret_access_key)
         with jar_resolution_lock(self.spark_config):
             self._spark_session = spark_session_from_config({**self.spark_config, **credentials})
+        # a context that started after the call above is this copy's (one that existed, the
+        # session of the process that runs the run in it, a test's, is left to its owner)
+        self._started_session = self._spark_session.sparkContext.startTime >= asked_at_ms
         if starting:  # once per run: the IO manager's nested copy of this resource reuses it
             seconds = time.monotonic() - started
             message = session_ready_message(
                 self._spark_session.sparkContext, self.spark_config, seconds
             )
             context.log.info(message)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Stop the session this copy started, before the run's process exits.
+
+        ``stop()`` deletes the driver's block manager folder (``blockmgr-*`` in the temp folder:
+        the run's shuffle files and spilled blocks, ~200 MB after 30 days of 100,000 bookings).
+        Left to the JVM's exit, that happens seconds after the run's process has exited, and a
+        process group killed then (a container's end, a CI timeout) leaves it behind for good.
+        What only the JVM's exit deletes (small folders, ``spark-*`` and ``artifacts-*``, and
+        lz4-java's unpacked library) can still be left that way. A session that is already gone
+        (its driver died) is left.
+        """
+        if not self._started_session or self._spark_session is None:
+            return
+        try:
+            self._spark_session.stop()
+        except Exception as exc:  # the driver is gone: nothing of it to stop
+            context.log.debug(f"Spark session not stopped: {exc}")
 
 
 def _account_for_run_workers(context: dg.InitResourceContext) -> None:
