@@ -358,18 +358,17 @@ def _stored_keys(frame: DataFrame, contract: Contract, stored: DataFrame) -> Dat
 def _conflicting_keys(frame: DataFrame, contract: Contract) -> DataFrame:
     """Records of the run with the same key: the earliest day, then the lowest line, wins.
 
-    The winner is the least (day, line) of the candidates in the key's scope (a window with no
-    order, so no sort of its own: the exact duplicates' sort serves it)."""
+    The winner is the least (day, line, file) of the candidates in the key's scope (a window
+    with no order, so no sort of its own: the exact duplicates' sort serves it)."""
     candidate = _unbroken() & F.col(_EXACT_COPY_OF).isNull()
     day = contract.partition_column
+    record = F.struct(F.col(day).alias("day"), F.col(LINE), F.col(SOURCE_FILE))
     frame = frame.withColumn(
         _WINNER,
-        F.min(
-            F.when(candidate, F.struct(F.col(day).alias("day"), F.col(LINE), F.col(SOURCE_FILE)))
-        ).over(Window.partitionBy(*_key_scope(contract))),
+        F.min(F.when(candidate, record)).over(Window.partitionBy(*_key_scope(contract))),
     )
     winner = F.col(_WINNER)
-    lost = candidate & ((F.col(day) != winner["day"]) | (F.col(LINE) != winner[LINE]))
+    lost = candidate & (record != winner)
     frame = frame.withColumn(
         _KEPT, F.when(lost, F.struct(winner[SOURCE_FILE].alias("file"), winner[LINE].alias(LINE)))
     ).drop(_WINNER)
