@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -139,6 +140,12 @@ def s3a_credentials_config(access_key_id: str | None, secret_access_key: str | N
     return {S3A_ACCESS_KEY: access_key_id or "", S3A_SECRET_KEY: secret_access_key or ""}
 
 
+# One session start at a time in this process, so that the copy whose call started the context
+# is the only one that sees it start after its call (``SparkResource._started_session``).
+_SESSION_START = threading.Lock()
+STOP_WAIT_SECONDS = 60.0  # how long a run's end waits for its Spark session to stop
+
+
 class SparkResource(PySparkResource):
     """``PySparkResource`` that checks what Spark will need before starting it.
 
@@ -181,15 +188,15 @@ class SparkResource(PySparkResource):
             except ObjectStoreError as exc:
                 raise dg.Failure(description=str(exc)) from None
         started, starting = time.monotonic(), SparkSession.getActiveSession() is None
-        asked_at_ms = time.time() * 1000
         # PySparkResource.setup_for_execution with the keys added; ``_spark_session`` is the
         # attribute its ``spark_session`` property returns (dagster_pyspark has no public setter).
         credentials = s3a_credentials_config(self.s3_access_key_id, self.s3_secret_access_key)
-        with jar_resolution_lock(self.spark_config):
+        with _SESSION_START, jar_resolution_lock(self.spark_config):
+            asked_at_ms = time.time() * 1000
             self._spark_session = spark_session_from_config({**self.spark_config, **credentials})
-        # a context that started after the call above is this copy's (one that existed, the
-        # session of the process that runs the run in it, a test's, is left to its owner)
-        self._started_session = self._spark_session.sparkContext.startTime >= asked_at_ms
+            # a context that started after the call above is this copy's; one that existed (a
+            # test's session, another copy's, another run's in this process) is its owner's
+            self._started_session = self._spark_session.sparkContext.startTime >= asked_at_ms
         if starting:  # once per run: the IO manager's nested copy of this resource reuses it
             seconds = time.monotonic() - started
             message = session_ready_message(
@@ -205,15 +212,28 @@ class SparkResource(PySparkResource):
         Left to the JVM's exit, that happens seconds after the run's process has exited, and a
         process group killed then (a container's end, a CI timeout) leaves it behind for good.
         What only the JVM's exit deletes (small folders, ``spark-*`` and ``artifacts-*``, and
-        lz4-java's unpacked library) can still be left that way. A session that is already gone
-        (its driver died) is left.
+        lz4-java's unpacked library) can still be left that way. A stop that does not end within
+        ``STOP_WAIT_SECONDS`` (a hung driver) is given up, with a warning.
         """
         if not self._started_session or self._spark_session is None:
             return
-        try:
-            self._spark_session.stop()
-        except Exception as exc:  # the driver is gone: nothing of it to stop
-            context.log.debug(f"Spark session not stopped: {exc}")
+        session = self._spark_session
+        # in a thread of its own: a driver that hangs (rather than died) must not hold the run
+        stopping = threading.Thread(target=_stop, args=(session, context), daemon=True)
+        stopping.start()
+        stopping.join(STOP_WAIT_SECONDS)
+        if stopping.is_alive():
+            context.log.warning(
+                f"Spark did not stop within {STOP_WAIT_SECONDS:.0f}s; the run ends without it "
+                "(its scratch folders are then left to the JVM's exit)"
+            )
+
+
+def _stop(session: SparkSession, context: dg.InitResourceContext) -> None:
+    try:
+        session.stop()
+    except Exception as exc:  # the driver is gone: nothing of it to stop
+        context.log.debug(f"Spark session not stopped: {exc}")
 
 
 def _account_for_run_workers(context: dg.InitResourceContext) -> None:
