@@ -4,6 +4,7 @@ real Dagster instances, and sample landing data made by the project's own genera
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -37,7 +38,18 @@ TEST_BOOKINGS_PER_DAY = 200
 # seconds). Set here, before any JVM starts, so that children inherit it (an exported value
 # wins, except in the deployment, whose processes get this one); not for the session's own JVM
 # (see _long_lived_jvm).
-SHORT_LIVED_JVM = {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
+# Their temp folder too: a child the tests kill on purpose (kill -9, out of memory) runs no
+# shutdown hooks, and Spark's scratch (blockmgr-*, spark-*) would stay in the system's temp folder
+# for good; here it goes with the test session (made by the first process, the xdist controller,
+# whose environment the workers inherit; removed in its pytest_unconfigure).
+JVM_TEMP_VARIABLE = "AWO_TESTS_JVM_TMPDIR"
+_MADE_JVM_TEMP = "JAVA_TOOL_OPTIONS" not in os.environ and JVM_TEMP_VARIABLE not in os.environ
+if _MADE_JVM_TEMP:
+    os.environ[JVM_TEMP_VARIABLE] = tempfile.mkdtemp(prefix="awo-tests-jvm-")
+_JVM_TEMP = (
+    f" -Djava.io.tmpdir={os.environ[JVM_TEMP_VARIABLE]}" if JVM_TEMP_VARIABLE in os.environ else ""
+)
+SHORT_LIVED_JVM = {"JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" + _JVM_TEMP}
 for _name, _value in SHORT_LIVED_JVM.items():
     os.environ.setdefault(_name, _value)
 
@@ -66,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if archives := config.stash.get(_CLASS_ARCHIVES, None):
         archives.close()
+    if _MADE_JVM_TEMP:
+        shutil.rmtree(os.environ.pop(JVM_TEMP_VARIABLE), ignore_errors=True)
 
 
 _CLASS_ARCHIVES = pytest.StashKey["ClassArchives"]()
