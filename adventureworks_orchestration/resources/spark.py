@@ -218,8 +218,9 @@ class SparkResource(PySparkResource):
         if not self._started_session or self._spark_session is None:
             return
         session = self._spark_session
+        failed: list[Exception] = []  # logged here, not from the thread (it may end after the run)
         # in a thread of its own: a driver that hangs (rather than died) must not hold the run
-        stopping = threading.Thread(target=_stop, args=(session, context), daemon=True)
+        stopping = threading.Thread(target=_stop, args=(session, failed), daemon=True)
         stopping.start()
         stopping.join(STOP_WAIT_SECONDS)
         if stopping.is_alive():
@@ -227,13 +228,15 @@ class SparkResource(PySparkResource):
                 f"Spark did not stop within {STOP_WAIT_SECONDS:.0f}s; the run ends without it "
                 "(its scratch folders are then left to the JVM's exit)"
             )
+        elif failed:  # the driver is gone: nothing of it to stop
+            context.log.debug(f"Spark session not stopped: {failed[0]}")
 
 
-def _stop(session: SparkSession, context: dg.InitResourceContext) -> None:
+def _stop(session: SparkSession, failed: list[Exception]) -> None:
     try:
         session.stop()
-    except Exception as exc:  # the driver is gone: nothing of it to stop
-        context.log.debug(f"Spark session not stopped: {exc}")
+    except Exception as exc:
+        failed.append(exc)
 
 
 def _account_for_run_workers(context: dg.InitResourceContext) -> None:
