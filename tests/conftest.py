@@ -46,6 +46,9 @@ JVM_TEMP_VARIABLE = "AWO_TESTS_JVM_TMPDIR"
 _MADE_JVM_TEMP = "JAVA_TOOL_OPTIONS" not in os.environ and JVM_TEMP_VARIABLE not in os.environ
 if _MADE_JVM_TEMP:
     os.environ[JVM_TEMP_VARIABLE] = tempfile.mkdtemp(prefix="awo-tests-jvm-")
+    if any(c.isspace() for c in os.environ[JVM_TEMP_VARIABLE]):  # one word in JAVA_TOOL_OPTIONS
+        os.rmdir(os.environ.pop(JVM_TEMP_VARIABLE))
+        _MADE_JVM_TEMP = False
 _JVM_TEMP = (
     f" -Djava.io.tmpdir={os.environ[JVM_TEMP_VARIABLE]}" if JVM_TEMP_VARIABLE in os.environ else ""
 )
