@@ -32,6 +32,7 @@ from adventureworks_orchestration.landing.validation import (
     Snapshot,
     accepted,
     day_counts,
+    for_keeping,
     validate,
 )
 from adventureworks_orchestration.resources.landing_zone import LandingZone
@@ -303,6 +304,27 @@ def test_the_quarantine_keeps_the_original_line_with_file_line_and_reason(bookin
     assert stored[-1].landing_date.isoformat() == D2 and stored[-1].raw == BOOKINGS_D2[1]
     (two_lines,) = [r for r in quarantine_frame(members, "snapshot_date").collect() if r.line == 3]
     assert (two_lines.last_line, two_lines.raw) == (4, MEMBERS_D1[2].replace("\n", "\\n"))
+
+
+def test_what_the_source_step_keeps_gives_the_same_accepted_rows_quarantine_and_counts(
+    bookings, members
+):
+    """``for_keeping`` nulls what only the quarantine reads on the other records; every use of
+    the kept rows (accepted rows, quarantine, counts) must come out as from the whole rows."""
+    for table, frame in (("bookings", bookings), ("members", members)):
+        contract = LANDING_CONTRACTS[table]
+        column = contract.partition_column
+        kept = for_keeping(frame)
+        assert kept.columns == frame.columns
+        assert sorted(accepted(kept, contract).collect()) == sorted(
+            accepted(frame, contract).collect()
+        )
+        assert sorted(quarantine_frame(kept, column).collect()) == sorted(
+            quarantine_frame(frame, column).collect()
+        )
+        assert day_counts(kept, column, [D1, D2]) == day_counts(frame, column, [D1, D2])
+        others = kept.where("status != 'quarantined'").collect()
+        assert others and all(r.raw is None and r.source_file is None for r in others)
 
 
 def test_a_bookid_stored_for_an_earlier_day_wins_over_the_run(spark, landing_root, snapshots):

@@ -40,6 +40,7 @@ from ...landing.validation import (
     Snapshot,
     accepted,
     day_counts,
+    for_keeping,
     validate,
 )
 from ...partitions.days import days_after, days_before
@@ -123,7 +124,7 @@ def ingested(
             references, unchecked = _snapshots(spark, landing, table, days, snapshots, log)
             stored = _stored_keys(spark, landing, table, days)
             frame, counts = parsed(
-                validate(records, contract, references, stored),
+                for_keeping(validate(records, contract, references, stored)),
                 lambda f, c=contract: day_counts(f, c.partition_column, days),
             )
             kept.append(frame)
