@@ -7,11 +7,15 @@ import uuid
 
 import pytest
 
+from adventureworks_orchestration.storage.delta_table import DeltaDayTable
 from adventureworks_orchestration.storage.object_store import (
     LocalObjectStore,
     PreconditionFailed,
+    S3ObjectStore,
     object_store_for,
+    object_store_for_session,
 )
+from adventureworks_orchestration.storage.partitioned_table import PartitionedTable
 
 from .conftest import warehouse_view
 
@@ -142,3 +146,29 @@ def test_a_local_write_syncs_every_data_file_and_folder_before_its_commit(spark,
             path = tmp_path / "t" / name
             assert str(path) in synced_before, name
             assert str(path.parent) in synced_before and str(path.parent.parent) in synced_before
+
+
+class _SessionWithoutConfiguration:
+    """A stand-in for a Spark session whose configuration must not be read."""
+
+    @property
+    def sparkContext(self):  # noqa: N802 - SparkSession's name
+        raise AssertionError("the Spark configuration was read for a table on a local folder")
+
+
+def test_a_table_on_a_local_folder_opens_without_reading_the_spark_configuration(tmp_path):
+    """Reading it from Python is a py4j round trip per entry; only an S3 root needs it."""
+    session = _SessionWithoutConfiguration()
+    assert isinstance(PartitionedTable(session, tmp_path.as_uri(), "day").store, LocalObjectStore)
+    assert isinstance(DeltaDayTable(session, tmp_path.as_uri(), "day").store, LocalObjectStore)
+
+
+@pytest.mark.parametrize("storage_settings", ["s3"], indirect=True)
+def test_a_table_on_s3_uses_the_spark_sessions_endpoint_and_keys(spark, storage_settings):
+    """The session's S3A settings (the test server's endpoint and keys), not the defaults (AWS):
+    a put and a get through the store reach the test server."""
+    root = f"{warehouse_view(storage_settings).root_uri}/t-{uuid.uuid4().hex[:6]}"
+    store = object_store_for_session(root, spark)
+    assert isinstance(store, S3ObjectStore)
+    store.put("probe.txt", b"here", if_none_match=True)
+    assert store.get("probe.txt")[0] == b"here"

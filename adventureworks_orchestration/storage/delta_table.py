@@ -54,9 +54,8 @@ from .delta_history import TableVersion, operation_note, parse_note, table_versi
 from .errors import PartitionedTableError, StorageError
 from .layout import day_folder, new_write_id
 from .lease import WriteLease
-from .object_store import ObjectStore, object_store_for, spark_location
+from .object_store import ObjectStore, object_store_for_session, spark_location
 from .partitioned_table import WriteResult
-from .s3 import s3_settings_from_session
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ class DeltaDayTable:
     @property
     def store(self) -> ObjectStore:
         if self._store is None:
-            self._store = object_store_for(self.root, s3_settings_from_session(self.spark))
+            self._store = object_store_for_session(self.root, self.spark)
         return self._store
 
     @property

@@ -80,8 +80,7 @@ from .layout import (
 )
 from .lease import WriteLease
 from .manifest import DayVersion, Manifest, WriteRecord, describe_days
-from .object_store import ObjectStore, StoredObject, object_store_for, spark_location
-from .s3 import s3_settings_from_session
+from .object_store import ObjectStore, StoredObject, object_store_for_session, spark_location
 from .schema_evolution import (
     check_schema_change,
     schema_fields,
@@ -170,7 +169,7 @@ class PartitionedTable:
         self.partition_column = partition_column
         self.name = name or self.root
         self.options = options or TableOptions()
-        self.store = store or object_store_for(self.root, s3_settings_from_session(spark))
+        self.store = store or object_store_for_session(self.root, spark)
         self.log = CommitLog(self.store, partition_column, self.name)
 
     def manifest(self) -> Manifest:
