@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from pyspark.sql import SparkSession
@@ -116,6 +117,38 @@ def test_a_single_day_with_no_rows_at_all_is_an_empty_day(spark, table):
     assert table.read(["2024-03-04"]).count() == 0
     columns = dict(table.read(["2024-03-04"]).dtypes)
     assert columns == {"id": "int", "label": "string", "day": "date"}
+
+
+def _spark_jobs_of(spark: SparkSession, action) -> list[int]:
+    """The Spark jobs ``action`` ran (it runs in a job group of its own)."""
+    context = spark.sparkContext
+    group = f"probe-{uuid.uuid4().hex}"  # new each call: an id() can be reused
+    context.setJobGroup(group, "counting the jobs of one call")
+    try:
+        action()
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    return list(context.statusTracker().getJobIdsForGroup(group))
+
+
+def test_an_empty_write_replaces_days_without_a_spark_job_and_leaves_the_others(spark, table):
+    """``write_empty`` (a quarantine with nothing in it): the days are published empty, with the
+    whole publish (a new version, the days' old files no longer read) but no Spark job."""
+    schema = rows_for(spark, DAYS).schema
+    assert _spark_jobs_of(spark, lambda: table.write(rows_for(spark, DAYS), DAYS)), "the probe"
+    before = table.manifest().version
+
+    results = []
+    jobs = _spark_jobs_of(
+        spark, lambda: results.append(table.write_empty(DAYS[1:], schema, run_id="r"))
+    )
+
+    assert jobs == []
+    assert results[0].rows_per_day == {DAYS[1]: 0, DAYS[2]: 0}
+    assert table.manifest().version == results[0].version == before + 1
+    assert table.read(DAYS[1:]).count() == 0 and table.read([DAYS[0]]).count() == 3
+    assert dict(table.read(DAYS[1:]).dtypes) == {"id": "int", "label": "string", "day": "date"}
+    assert leftovers(table) == []
 
 
 def test_rows_outside_the_written_days_fail_and_publish_nothing(spark, table, root):

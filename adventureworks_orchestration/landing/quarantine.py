@@ -87,8 +87,13 @@ def write_quarantine(
     days: Sequence[str],
     options: TableOptions,
     run_id: str | None = None,
+    *,
+    rows: int | None = None,
 ) -> WriteResult:
-    """Replace ``days`` of ``table``'s quarantine with the rows of ``frame`` (columns as above)."""
+    """Replace ``days`` of ``table``'s quarantine with the rows of ``frame`` (columns as above).
+
+    ``rows``: how many rows ``frame`` holds, when the caller has counted them. With 0 (a run
+    that quarantined nothing, as most do) the days are committed empty without a Spark job."""
     from ..storage.partitioned_table import PartitionedTable
 
     target = PartitionedTable(
@@ -98,6 +103,8 @@ def write_quarantine(
         options=options,
         name=quarantine_name(table),
     )
+    if rows == 0:
+        return target.write_empty(days, frame.schema, run_id=run_id)
     return target.write(frame, days, run_id=run_id)
 
 

@@ -159,10 +159,19 @@ class LandingZone(dg.ConfigurableResource):
         )
 
     def write_quarantine(
-        self, frame: DataFrame, table: str, days: Sequence[str], run_id: str | None = None
+        self,
+        frame: DataFrame,
+        table: str,
+        days: Sequence[str],
+        run_id: str | None = None,
+        *,
+        rows: int | None = None,
     ) -> WriteResult:
-        """Replace ``days`` of ``table``'s quarantine with ``frame`` (``landing.quarantine``)."""
-        return write_quarantine(frame, self.warehouse_uri, table, days, self._options(), run_id)
+        """Replace ``days`` of ``table``'s quarantine with ``frame`` (``landing.quarantine``;
+        ``rows``: its row count, if known)."""
+        return write_quarantine(
+            frame, self.warehouse_uri, table, days, self._options(), run_id, rows=rows
+        )
 
     def read_stored(
         self,

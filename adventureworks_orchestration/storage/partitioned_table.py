@@ -51,7 +51,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -202,10 +202,37 @@ class PartitionedTable:
                 f"the output for {self.name} has a column named {WRITE_COLUMN!r}, which the "
                 "storage layout reserves for its write folders; rename it"
             )
-        started = time.monotonic()
         days = sorted(set(days))
+        return self._publish(
+            days,
+            stored_schema(df.schema, self.partition_column),
+            run_id,
+            lambda write_id: self._write_files(df, days, write_id),
+        )
+
+    def write_empty(
+        self, days: Sequence[str], schema: StructType, *, run_id: str | None = None
+    ) -> WriteResult:
+        """Replace exactly ``days`` with no rows (columns ``schema``), without a Spark job: the
+        publish of ``write`` (lease, verify, commit, clean-up) with nothing to write in step 3.
+        For a caller that has counted the rows already (a quarantine with nothing in it)."""
+        if not days:
+            raise PartitionedTableError(f"no days given for the write to {self.name}")
+        days = sorted(set(days))
+        stored = stored_schema(schema, self.partition_column)
+        return self._publish(days, stored, run_id, lambda _: dict.fromkeys(days, 0))
+
+    def _publish(
+        self,
+        days: list[str],
+        schema: StructType,
+        run_id: str | None,
+        write_files: Callable[[str], dict[str, int]],
+    ) -> WriteResult:
+        """Steps 1-6 around ``write_files`` (step 3: given the write id, it writes the days'
+        files and returns the rows written per day)."""
+        started = time.monotonic()
         write_id = new_write_id()
-        schema = stored_schema(df.schema, self.partition_column)
         lease = WriteLease(
             self.store,
             self.name,
@@ -221,7 +248,7 @@ class PartitionedTable:
                 self._refuse_legacy_layout()
             check_schema_change(self.name, base, schema, days)
             manifest, expired, listing, files = self._write_and_commit(
-                df, days, write_id, run_id, schema, base, lease
+                write_files, days, write_id, run_id, schema, base, lease
             )
             self._collect_garbage(manifest, expired, listing)
         finally:
@@ -242,7 +269,7 @@ class PartitionedTable:
 
     def _write_and_commit(
         self,
-        df: DataFrame,
+        write_files: Callable[[str], dict[str, int]],
         days: list[str],
         write_id: str,
         run_id: str | None,
@@ -253,7 +280,7 @@ class PartitionedTable:
         """Steps 3-5. Until the commit lands, any failure removes this write's files."""
         listing: list[StoredObject] = []
         try:
-            rows_per_day = self._write_files(df, days, write_id)
+            rows_per_day = write_files(write_id)
             listing = list(self.store.list())
             files = self._files_of_write(listing, write_id, rows_per_day)
             schema_id = schema_fingerprint(schema)

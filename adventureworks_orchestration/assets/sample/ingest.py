@@ -133,7 +133,9 @@ def ingested(
             tables[table] = IngestedTable(table, frame, counts, None, unchecked)
         for table, item in tables.items():
             rejected = quarantine_frame(item.validated, LANDING_CONTRACTS[table].partition_column)
-            item.quarantine = landing.write_quarantine(rejected, table, days, run_id)
+            item.quarantine = landing.write_quarantine(
+                rejected, table, days, run_id, rows=item.totals.quarantined
+            )
         yield tables
     finally:
         for frame in kept:
