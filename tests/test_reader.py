@@ -49,17 +49,22 @@ def _spark_expressions(spark, path: str, root: str) -> tuple[str, dt.date | None
 
 @pytest.mark.parametrize("root", ROOTS)
 def test_file_location_is_what_sparks_expressions_gave_per_row(spark, root):
+    """For every landing path (a day in the file's name; a landing key or none)."""
     for path in PATHS:
         assert file_location(path, root) == _spark_expressions(spark, path, root), path
 
 
-def test_file_location_of_a_name_without_a_day_or_with_other_digits():
-    """Java's ``\\d`` is 0-9 only; so is the worker's (``re.ASCII``): full-width digits are not a
-    day. (Spark's ANSI ``to_date`` of the empty match fails instead; the landing listing never
-    offers such a file.)"""
-    assert file_location("s3a://b/bookings/bookings/notes.csv", "s3a://b") == ("s3a://b/", None)
-    wide = "s3a://b/bookings/bookings/２０２４-01-01.csv"
-    assert file_location(wide, "s3a://b") == ("s3a://b/", None)
+@pytest.mark.parametrize(
+    "name",
+    ["notes.csv", "２０２４-01-01.csv", "2024-02-30.csv", "0000-01-01.csv", "2024-01-01.csv.bak"],
+)
+def test_a_file_name_without_a_day_fails_naming_the_file(name):
+    """Java's ``\\d`` is 0-9 only, and so is the worker's (``re.ASCII``): full-width digits are
+    not a day; neither is a date that does not exist. (Spark's ANSI ``to_date`` failed on these
+    too, without the file's name; the landing listing never offers such a file.)"""
+    path = f"s3a://b/bookings/bookings/{name}"
+    with pytest.raises(ValueError, match=f"^{path}: the file's name holds no day"):
+        file_location(path, "s3a://b")
 
 
 @pytest.mark.parametrize("plain", [True, False], ids=["plain_file", "file_for_the_loop"])

@@ -42,17 +42,21 @@ RECORD_COLUMNS = (SOURCE_FILE, LINE, LAST_LINE, RAW, PARSE_ERROR, PARSE_ERROR_CO
 _BATCH_RECORDS = 50_000  # records per Arrow batch a worker hands back (bounds its memory)
 
 
-def file_location(path: str, root_uri: str) -> tuple[str, dt.date | None]:
+def file_location(path: str, root_uri: str) -> tuple[str, dt.date]:
     """A landing file's ``source_file`` and day, from the path Spark read it by: the landing key
-    (``LANDING_KEY_IN_PATH``) under ``root_uri``, and the day in the file's name (None when the
-    name has none). Java's and Python's regular expressions agree on these two patterns for
-    ASCII paths (``re.ASCII``: ``\\d`` is 0-9 only, as in Java)."""
+    (``LANDING_KEY_IN_PATH``) under ``root_uri``, and the day in the file's name. The same
+    patterns Spark applied per row before; for the landing zone's paths (ASCII, no line break)
+    Java's and Python's regular expressions agree on them (``re.ASCII``: ``\\d`` is 0-9 only, as
+    in Java). A name without a real day fails naming the file (the landing listing offers none)."""
     key = re.search(LANDING_KEY_IN_PATH, path, re.ASCII)
     day = re.search(DAY_IN_FILE_NAME, path, re.ASCII)
-    return (
-        root_uri.rstrip("/") + "/" + (key.group(1) if key else ""),
-        dt.date.fromisoformat(day.group(1)) if day else None,
-    )
+    try:
+        if day is None:
+            raise ValueError("no YYYY-MM-DD.csv")
+        found = dt.date.fromisoformat(day.group(1))
+    except ValueError as exc:
+        raise ValueError(f"{path}: the file's name holds no day to read it for ({exc})") from None
+    return root_uri.rstrip("/") + "/" + (key.group(1) if key else ""), found
 
 
 def record_schema(columns: Sequence[str], partition_column: str) -> StructType:
