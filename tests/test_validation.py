@@ -282,6 +282,13 @@ def test_every_landing_row_is_accounted_for_and_the_counts_balance(bookings, mem
     }
 
 
+def test_records_of_a_day_outside_the_run_fail_the_counts_instead_of_going_uncounted(bookings):
+    """A record must carry one of the run's days: one that does not would be in no count (and a
+    quarantine counted empty is published without looking at its rows)."""
+    with pytest.raises(ValueError, match=r"2 landing record\(s\) of booking_date \['2024-03-02'\]"):
+        day_counts(bookings, "booking_date", [D1])
+
+
 def test_accepted_rows_are_typed(bookings):
     frame = accepted(bookings, LANDING_CONTRACTS["bookings"])
     rows = frame.orderBy("booking_date", "bookid").collect()

@@ -436,7 +436,11 @@ class DayCounts:
 def day_counts(
     validated: DataFrame, partition_column: str, days: Sequence[str]
 ) -> dict[str, DayCounts]:
-    """Counts per day (every day of ``days``, zero when it had no rows), in one Spark job."""
+    """Counts per day (every day of ``days``, zero when it had no rows), in one Spark job.
+
+    Every record must carry one of ``days`` (its file's day): a record of no day or of another
+    day would be in no count, and a quarantine the counts call empty is written without looking
+    at its rows (``PartitionedTable.write_empty``); so such a record fails here, loudly."""
     rows = (
         validated.groupBy(F.date_format(partition_column, "yyyy-MM-dd").alias("day"))
         .agg(
@@ -453,4 +457,11 @@ def day_counts(
         )
         for row in rows
     }
+    strays = {day: count.landing for day, count in found.items() if day not in set(days)}
+    if strays:
+        raise ValueError(
+            f"{sum(strays.values())} landing record(s) of {partition_column} "
+            f"{sorted(strays, key=str)} outside the run's days {days[0]}..{days[-1]}: every "
+            "record carries its file's day, so this is a bug; nothing was published"
+        )
     return {day: found.get(day, DayCounts()) for day in days}
