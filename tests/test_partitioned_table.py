@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
 from adventureworks_orchestration.storage.day_counts import DayCounter
@@ -120,15 +122,26 @@ def test_a_single_day_with_no_rows_at_all_is_an_empty_day(spark, table):
 
 
 def _spark_jobs_of(spark: SparkSession, action) -> list[int]:
-    """The Spark jobs ``action`` ran (it runs in a job group of its own)."""
-    context = spark.sparkContext
-    group = f"probe-{uuid.uuid4().hex}"  # new each call: an id() can be reused
+    """The Spark jobs ``action`` ran from this thread (in a job group of its own).
+
+    Spark's status store hears of jobs through its listener bus, later and in order: once a job
+    started AFTER the action (a sentinel, in another group) is listed, every job of the action
+    is too."""
+    context, tracker = spark.sparkContext, spark.sparkContext.statusTracker()
+    group, sentinel = f"probe-{uuid.uuid4().hex}", f"sentinel-{uuid.uuid4().hex}"
     context.setJobGroup(group, "counting the jobs of one call")
     try:
         action()
+        context.setJobGroup(sentinel, "after the call")
+        context.parallelize([1], 1).count()
+        deadline = time.monotonic() + 60
+        while not tracker.getJobIdsForGroup(sentinel) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tracker.getJobIdsForGroup(sentinel), "the status store never listed the sentinel"
     finally:
-        context.setLocalProperty("spark.jobGroup.id", None)
-    return list(context.statusTracker().getJobIdsForGroup(group))
+        for name in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+            context.setLocalProperty(name, None)
+    return list(tracker.getJobIdsForGroup(group))
 
 
 def test_an_empty_write_replaces_days_without_a_spark_job_and_leaves_the_others(spark, table):
@@ -149,6 +162,15 @@ def test_an_empty_write_replaces_days_without_a_spark_job_and_leaves_the_others(
     assert table.read(DAYS[1:]).count() == 0 and table.read([DAYS[0]]).count() == 3
     assert dict(table.read(DAYS[1:]).dtypes) == {"id": "int", "label": "string", "day": "date"}
     assert leftovers(table) == []
+
+
+def test_an_empty_write_refuses_what_a_write_refuses(spark, table):
+    schema = rows_for(spark, DAYS).schema
+    with pytest.raises(PartitionedTableError, match="is not a day"):
+        table.write_empty(["2024-02-30"], schema)
+    with pytest.raises(PartitionedTableError, match="no column 'day'"):
+        table.write_empty(DAYS, StructType([f for f in schema.fields if f.name != "day"]))
+    assert table.stored_days() == [], "nothing was published"
 
 
 def test_rows_outside_the_written_days_fail_and_publish_nothing(spark, table, root):

@@ -12,7 +12,8 @@ A write of a range of days runs in these steps; the state a reader sees is in br
    the write leaves in place (``schema_evolution``) before any work. [N]
 3. **Write.** ONE Spark job writes every day of the range into a NEW folder per day,
    ``<column>=<day>/write=<id>/``, next to the day's current files, never over them; per-day row
-   counts come from the same job. Rows dated outside the range fail the write here. [N: the new
+   counts come from the same job. Rows dated outside the range fail the write here.
+   (``write_empty``, whose caller counted no rows, runs no job and writes nothing.) [N: the new
    folders are in no manifest, so no reader opens them]
 4. **Verify.** One listing of the table: every day with rows must have files in its new folder,
    and a day without rows must have none; otherwise fail, naming the days. [N]
@@ -190,19 +191,7 @@ class PartitionedTable:
         self, df: DataFrame, days: Sequence[str], *, run_id: str | None = None
     ) -> WriteResult:
         """Replace exactly ``days`` with the rows of ``df`` (which must all fall in those days)."""
-        if not days:
-            raise PartitionedTableError(f"no days given for the write to {self.name}")
-        if self.partition_column not in df.columns:
-            raise PartitionedTableError(
-                f"the output for {self.name} has no column {self.partition_column!r} to "
-                f"partition by; its columns are {df.columns}"
-            )
-        if WRITE_COLUMN in {c.lower() for c in df.columns}:
-            raise PartitionedTableError(
-                f"the output for {self.name} has a column named {WRITE_COLUMN!r}, which the "
-                "storage layout reserves for its write folders; rename it"
-            )
-        days = sorted(set(days))
+        days = self._checked(days, df.columns)
         return self._publish(
             days,
             stored_schema(df.schema, self.partition_column),
@@ -216,11 +205,32 @@ class PartitionedTable:
         """Replace exactly ``days`` with no rows (columns ``schema``), without a Spark job: the
         publish of ``write`` (lease, verify, commit, clean-up) with nothing to write in step 3.
         For a caller that has counted the rows already (a quarantine with nothing in it)."""
-        if not days:
-            raise PartitionedTableError(f"no days given for the write to {self.name}")
-        days = sorted(set(days))
+        days = self._checked(days, schema.fieldNames())
         stored = stored_schema(schema, self.partition_column)
         return self._publish(days, stored, run_id, lambda _: dict.fromkeys(days, 0))
+
+    def _checked(self, days: Sequence[str], columns: Sequence[str]) -> list[str]:
+        """The days of a write, sorted, once they and the output's columns are fit to store."""
+        if not days:
+            raise PartitionedTableError(f"no days given for the write to {self.name}")
+        if self.partition_column not in columns:
+            raise PartitionedTableError(
+                f"the output for {self.name} has no column {self.partition_column!r} to "
+                f"partition by; its columns are {list(columns)}"
+            )
+        if WRITE_COLUMN in {c.lower() for c in columns}:
+            raise PartitionedTableError(
+                f"the output for {self.name} has a column named {WRITE_COLUMN!r}, which the "
+                "storage layout reserves for its write folders; rename it"
+            )
+        for day in days:
+            try:
+                dt.date.fromisoformat(day)
+            except (TypeError, ValueError):
+                raise PartitionedTableError(
+                    f"{day!r} is not a day (YYYY-MM-DD) to write to {self.name}"
+                ) from None
+        return sorted(set(days))
 
     def _publish(
         self,
