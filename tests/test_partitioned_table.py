@@ -11,7 +11,6 @@ import uuid
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 from pyspark.testing import assertDataFrameEqual
 
 from adventureworks_orchestration.storage.day_counts import DayCounter
@@ -129,6 +128,8 @@ def _spark_jobs_of(spark: SparkSession, action) -> list[int]:
     is too."""
     context, tracker = spark.sparkContext, spark.sparkContext.statusTracker()
     group, sentinel = f"probe-{uuid.uuid4().hex}", f"sentinel-{uuid.uuid4().hex}"
+    names = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+    saved = {name: context.getLocalProperty(name) for name in names}
     context.setJobGroup(group, "counting the jobs of one call")
     try:
         action()
@@ -139,8 +140,8 @@ def _spark_jobs_of(spark: SparkSession, action) -> list[int]:
             time.sleep(0.05)
         assert tracker.getJobIdsForGroup(sentinel), "the status store never listed the sentinel"
     finally:
-        for name in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
-            context.setLocalProperty(name, None)
+        for name, value in saved.items():
+            context.setLocalProperty(name, value)
     return list(tracker.getJobIdsForGroup(group))
 
 
@@ -164,12 +165,26 @@ def test_an_empty_write_replaces_days_without_a_spark_job_and_leaves_the_others(
     assert leftovers(table) == []
 
 
-def test_an_empty_write_refuses_what_a_write_refuses(spark, table):
-    schema = rows_for(spark, DAYS).schema
+@pytest.mark.parametrize("day", ["2024-02-30", "20240301", "2024-W09-5", "2024-3-1"])
+def test_an_empty_write_and_a_write_refuse_what_is_not_a_day(spark, table, day):
+    rows = rows_for(spark, DAYS)
     with pytest.raises(PartitionedTableError, match="is not a day"):
-        table.write_empty(["2024-02-30"], schema)
-    with pytest.raises(PartitionedTableError, match="no column 'day'"):
-        table.write_empty(DAYS, StructType([f for f in schema.fields if f.name != "day"]))
+        table.write_empty([day], rows.schema)
+    with pytest.raises(PartitionedTableError, match="is not a day"):
+        table.write(rows, [day])
+    assert table.stored_days() == [], "nothing was published"
+
+
+def test_an_empty_write_refuses_the_columns_a_write_refuses(spark, table):
+    rows = rows_for(spark, DAYS)
+    for bad, why in (
+        (rows.drop("day"), "no column 'day'"),
+        (rows.withColumn("write", F.lit("x")), "reserves for its write folders"),
+    ):
+        with pytest.raises(PartitionedTableError, match=why):
+            table.write_empty(DAYS, bad.schema)
+        with pytest.raises(PartitionedTableError, match=why):
+            table.write(bad, DAYS)
     assert table.stored_days() == [], "nothing was published"
 
 

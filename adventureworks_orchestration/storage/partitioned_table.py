@@ -151,6 +151,15 @@ class WriteResult:
         return f"{self.root}/{day_folder(self.partition_column, day)}"
 
 
+def _is_day(value: object) -> bool:
+    """A day as the layout names it: YYYY-MM-DD, a real date (``fromisoformat`` alone also takes
+    20240101 and 2024-W01-1)."""
+    try:
+        return isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
 class PartitionedTable:
     """One stored asset: where it lives, its partition column, and how to read and write days."""
 
@@ -224,12 +233,10 @@ class PartitionedTable:
                 "storage layout reserves for its write folders; rename it"
             )
         for day in days:
-            try:
-                dt.date.fromisoformat(day)
-            except (TypeError, ValueError):
+            if not _is_day(day):
                 raise PartitionedTableError(
                     f"{day!r} is not a day (YYYY-MM-DD) to write to {self.name}"
-                ) from None
+                )
         return sorted(set(days))
 
     def _publish(
