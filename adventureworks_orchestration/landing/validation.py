@@ -457,11 +457,12 @@ def day_counts(
         )
         for row in rows
     }
-    strays = {day: count.landing for day, count in found.items() if day not in set(days)}
+    wanted = set(days)
+    strays = {day: count.landing for day, count in found.items() if day not in wanted}
     if strays:
         raise ValueError(
             f"{sum(strays.values())} landing record(s) of {partition_column} "
-            f"{sorted(strays, key=str)} outside the run's days {days[0]}..{days[-1]}: every "
-            "record carries its file's day, so this is a bug; nothing was published"
+            f"{sorted(strays, key=str)}, none of the {len(wanted)} day(s) counted: every record "
+            "carries its file's day, so this is a bug"
         )
     return {day: found.get(day, DayCounts()) for day in days}
