@@ -124,7 +124,9 @@ def spark_for_subprocess(s3: list[str] | None = None) -> SparkSession:
     """A Spark session like the test session's, for a child process a test starts (and kills);
     ``s3`` is [endpoint, access key, secret key] when it must reach the test S3 server."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    data_dir = Path(tempfile.mkdtemp(prefix="awo-child-"))  # its Spark log goes there
+    # its Spark log goes there; in the session's temp folder (removed at its end) when it has one:
+    # a child the test kills cannot remove it
+    data_dir = Path(tempfile.mkdtemp(prefix="awo-child-", dir=os.environ.get(JVM_TEMP_VARIABLE)))
     archives = os.environ.get(ARCHIVE_DIR_VARIABLE)  # the run's class archives (if trained yet)
     settings = make_settings(
         data_dir, spark_class_archive_dir=Path(archives).absolute() if archives else None
