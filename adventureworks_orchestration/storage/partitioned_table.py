@@ -60,6 +60,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, StructType
 
+from ..partitions.days import parse_day
 from .commit_log import CommitLog
 from .day_counts import DayCounter
 from .errors import (
@@ -152,10 +153,9 @@ class WriteResult:
 
 
 def _is_day(value: object) -> bool:
-    """A day as the layout names it: YYYY-MM-DD, a real date (``fromisoformat`` alone also takes
-    20240101 and 2024-W01-1)."""
+    """A day exactly as the layout names it (``parse_day`` alone also takes 2024-3-1)."""
     try:
-        return isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value
+        return isinstance(value, str) and parse_day(value).isoformat() == value
     except ValueError:
         return False
 
