@@ -7,11 +7,15 @@ a) the platform: ``dg launch --assets group:labs --partition-range FIRST...LAST`
 b) Dagster's default without a single-run backfill policy: one run per day, each its own process
    and JVM. Only the first K days are run (sequentially) and the per-day mean is extrapolated;
 c) ``bench/bare_pyspark.py``: the same reads, transforms and writes in one plain Spark session;
+f) Dagster alone: ``bench/dagster_floor.py``, the platform's assets and checks with bodies that do
+   no work, launched for the same range in one run on a Dagster home like a's (no Spark);
 d) with ``--spark-cluster``: a again, on a Spark standalone cluster (one master, one worker with
    ``--cluster-cores`` cores) started on 127.0.0.1 from pyspark's own ``spark-class``, the run
    taking all of them (``AWO_SPARK_CORES_MAX``), instead of ``local[2]``.
 
 a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save;
+(f + c's Spark session) / c is the lowest a/c a platform on Dagster could reach if its Spark work
+took exactly what c's does (f holds one interpreter start and the imports, as c does);
 d/a is what running on a standalone cluster on the same machine costs or saves over local mode.
 With ``--format delta`` a and b store every asset as Delta, and a is run a second time with CSV
 (a_csv) as the baseline of the same run: a/a_csv is what Delta costs over CSV for the whole graph;
@@ -59,6 +63,7 @@ from adventureworks_orchestration.settings import settings_from_env
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
 BARE_SCRIPT = BENCH_DIR / "bare_pyspark.py"
+FLOOR_DEFINITIONS = BENCH_DIR / "dagster_floor.py"
 READ_DAY_SCRIPT = BENCH_DIR / "read_day.py"
 READ_ASSET, READ_COLUMN = "labs/transformed/bookings", "booking_date"
 SELECTION = "group:labs"
@@ -267,6 +272,41 @@ def run_bare(data_dir: Path, days: Sequence[str]) -> tuple[Timed, dict[str, obje
     return timed, json.loads(timings.read_text())
 
 
+def dagster_executable() -> str:
+    """``dagster`` beside this interpreter: ``dg launch`` takes a project, not a file."""
+    return str(Path(dg_executable()).with_name("dagster"))
+
+
+def run_dagster_floor(data_dir: Path, days: Sequence[str]) -> Timed:
+    """(f) Dagster alone: the same range in one run of the platform's graph doing no work.
+
+    Refuses to count a run that did less than a's bookkeeping: it must report one
+    materialization per asset and day, and write no table."""
+    command = [dagster_executable(), "asset", "materialize", "-f", str(FLOOR_DEFINITIONS)]
+    command += ["--select", SELECTION, "--partition-range", f"{days[0]}...{days[-1]}"]
+    timed = run_timed(command, variant_env(data_dir), data_dir / "run.log")
+    reported = materializations_in_only_run(data_dir / "dagster_home")
+    if reported != len(days) * len(ASSETS) or (data_dir / "warehouse").exists():
+        raise BenchmarkError(
+            f"f reported {reported} materializations (want {len(days) * len(ASSETS)}) or wrote "
+            f"a warehouse; see {timed.log}"
+        )
+    return timed
+
+
+def materializations_in_only_run(dagster_home: Path) -> int:
+    """How many asset materializations the single run stored in ``dagster_home`` reported."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        (run,) = instance.get_runs()
+        return len(
+            instance.get_records_for_run(
+                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1_000_000
+            ).records
+        )
+
+
 def read_tables(warehouse: Path) -> dict[str, Table]:
     """Every expected asset's header and rows per day, counted from the CSV part files.
 
@@ -345,6 +385,7 @@ def summarise(
     bare: Timed,
     bare_timings: Mapping[str, object],
     tables: Mapping[str, Table],
+    floor: Timed,
     cluster: Timed | None = None,
 ) -> dict[str, object]:
     """Everything worth keeping from one benchmark, as JSON-ready data."""
@@ -387,9 +428,14 @@ def summarise(
             "seconds_per_asset_day": round(bare.seconds / (len(days) * len(ASSETS)), 4),
             "in_script": bare_timings,
         },
+        "f_dagster_alone": {
+            **floor.as_json(),
+            "seconds_per_asset_day": round(floor.seconds / (len(days) * len(ASSETS)), 4),
+        },
         "ratios": {
             "a_over_c": round(single.seconds / bare.seconds, 2),
             "b_over_a": round(per_day_extrapolated / single.seconds, 2),
+            "lowest_a_over_c": lowest_a_over_c(floor, bare, bare_timings),
         },
         "rows": {asset: table.total_rows for asset, table in tables.items()},
     }
@@ -400,6 +446,12 @@ def summarise(
         }
         results["ratios"]["d_over_a"] = round(cluster.seconds / single.seconds, 2)
     return results
+
+
+def lowest_a_over_c(floor: Timed, bare: Timed, bare_timings: Mapping[str, object]) -> float:
+    """a/c of a platform whose Spark work took exactly c's: Dagster alone (f: interpreter,
+    imports, definitions, run, events) plus c's Spark session (start, work, stop), over c."""
+    return round((floor.seconds + float(bare_timings["spark_session_seconds"])) / bare.seconds, 2)
 
 
 def marginal_per_asset_day(single: Timed, one_day_run: float, days: Sequence[str]) -> float | None:
@@ -414,12 +466,14 @@ def render(results: Mapping[str, object]) -> str:
     """The human summary: parameters, the timing table and the two ratios."""
     params, a = results["parameters"], results["a_single_run"]
     b, c, ratios = results["b_run_per_day"], results["c_bare_pyspark"], results["ratios"]
+    f = results["f_dagster_alone"]
     days, runs, mean = params["days"], params["per_day_runs"], b["mean_seconds_per_day"]
     rows = [
         ("a  one run for the whole range", 1, a["seconds"], a["seconds"] / days),
         (f"b  one run per day, measured ({runs} days)", runs, b["measured_seconds"], mean),
         (f"b  extrapolated to {days} days", days, b["extrapolated_seconds"], mean),
         ("c  bare PySpark, one session", 1, c["seconds"], c["seconds"] / days),
+        ("f  Dagster alone (no work, no Spark)", 1, f["seconds"], f["seconds"] / days),
     ]
     d = results.get("d_standalone_cluster")
     if d:
@@ -437,6 +491,8 @@ def render(results: Mapping[str, object]) -> str:
             "",
             f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
             f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
+            f"lowest a/c = {ratios['lowest_a_over_c']:.2f}  ((f + c's Spark session) / c: "
+            "Dagster's cost with Spark work as fast as c's)",
             *render_per_asset_day(a, c),
             *render_delta(results.get("delta_vs_csv")),
         ]
@@ -519,6 +575,11 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     bare, bare_timings = run_bare(c_dir, days)
     step(f"c: {bare.seconds:.1f}s")
 
+    f_dir = prepare_data_dir(workdir, "f", landing, dagster=True)
+    step("f: Dagster alone, the same graph and range doing no work")
+    floor = run_dagster_floor(f_dir, days)
+    step(f"f: {floor.seconds:.1f}s")
+
     profile = None
     if args.profile:
         p_dir = prepare_data_dir(workdir, "a_profile", landing, dagster=True)
@@ -538,7 +599,9 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     problems += compare("b", read_tables(b_dir / "warehouse"), a_tables, days[: args.per_day_runs])
     if cluster is not None:
         problems += compare("d", read_tables(d_dir / "warehouse"), a_tables, days)
-    results = summarise(args, days, single, per_day, bare, bare_timings, a_tables, cluster)
+    results = summarise(
+        args, days, single, per_day, bare, bare_timings, a_tables, floor, cluster=cluster
+    )
     if args.format == "delta":
         problems += compare("a_csv", read_tables(a_csv_dir / "warehouse"), a_tables, days)
         results["delta_vs_csv"] = delta_vs_csv(single, single_csv, a_dir, a_csv_dir, days)
