@@ -43,7 +43,7 @@ def _table_class():
 def _spark(endpoint: str):
     from pyspark.sql import SparkSession
 
-    from adventureworks_orchestration.resources.spark import spark_config
+    from adventureworks_orchestration.resources.spark_config import spark_config
     from adventureworks_orchestration.settings import S3Settings, Settings
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -17,7 +17,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.settings import settings_from_env
 from adventureworks_orchestration.storage.delta_table import DeltaDayTable
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable

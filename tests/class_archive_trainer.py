@@ -28,7 +28,7 @@ from adventureworks_orchestration.resources.class_archive import (
     create_class_archive,
     train_in_a_child,
 )
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
 from adventureworks_orchestration.settings import S3Settings, Settings, settings_from_env
 

@@ -20,7 +20,7 @@ from adventureworks_orchestration.datagen import GeneratorConfig, LandingWriter,
 from adventureworks_orchestration.devtools.s3_server import S3Server, start_s3_server
 from adventureworks_orchestration.landing.paths import LANDING_TABLES, landing_file_path
 from adventureworks_orchestration.resources.java import JavaNotFoundError, require_java
-from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
+from adventureworks_orchestration.resources.spark_config import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import jar_resolution_lock
 from adventureworks_orchestration.settings import S3Settings, Settings
 from adventureworks_orchestration.storage.s3 import ensure_buckets, s3_client

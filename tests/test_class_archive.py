@@ -24,7 +24,7 @@ from adventureworks_orchestration.resources.class_archive import (
     with_class_archive,
 )
 from adventureworks_orchestration.resources.local_file_system import DRIVER_CLASS_PATH
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_VERSION
 from adventureworks_orchestration.resources.spark_logging import DRIVER_JAVA_OPTIONS
 from adventureworks_orchestration.settings import S3Settings, Settings

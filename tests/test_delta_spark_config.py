@@ -15,7 +15,7 @@ from adventureworks_orchestration.resources.delta_spark import (
     SPARK_BUNDLED,
 )
 from adventureworks_orchestration.resources.local_file_system import JAR as LOCAL_FILE_SYSTEM_JAR
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
 

@@ -32,7 +32,7 @@ OUT_OF_MEMORY = """
 import json, sys
 from pathlib import Path
 from pyspark.sql import SparkSession
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.resources.spark_driver import driver_stop, driver_stopped_failure
 from tests.conftest import make_settings
 

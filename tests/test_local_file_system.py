@@ -17,7 +17,7 @@ from adventureworks_orchestration.resources.local_file_system import (
     JAR,
     JAR_SHA256,
 )
-from adventureworks_orchestration.resources.spark import spark_config
+from adventureworks_orchestration.resources.spark_config import spark_config
 from adventureworks_orchestration.storage.partitioned_table import PartitionedTable, TableOptions
 
 from .conftest import make_settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adventureworks_orchestration.resources.local_file_system import JAR as LOCAL_FILE_SYSTEM_JAR
-from adventureworks_orchestration.resources.spark import s3a_credentials_config, spark_config
+from adventureworks_orchestration.resources.spark_config import s3a_credentials_config, spark_config
 from adventureworks_orchestration.resources.spark_jars import HADOOP_AWS_PACKAGE
 from adventureworks_orchestration.settings import S3Settings
 

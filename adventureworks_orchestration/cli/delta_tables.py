@@ -54,7 +54,7 @@ def open_delta_table(settings: Settings, asset: str) -> DeltaDayTable:
 def _delta_session(settings: Settings):  # noqa: ANN202 - a SparkSession, imported lazily
     from pyspark.sql import SparkSession
 
-    from ..resources.spark import spark_config
+    from ..resources.spark_config import spark_config
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder

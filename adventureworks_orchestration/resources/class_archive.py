@@ -210,7 +210,7 @@ def main(argv: list[str]) -> int:
         _train(json.loads(sys.stdin.read()))
         return 0
     from ..settings import get_settings
-    from .spark import spark_config
+    from .spark_config import spark_config
 
     settings = get_settings()
     if settings.spark_class_archive_dir is None:

@@ -22,7 +22,7 @@ def main() -> None:
 
     from pyspark.sql import SparkSession
 
-    from adventureworks_orchestration.resources.spark import spark_config
+    from adventureworks_orchestration.resources.spark_config import spark_config
     from adventureworks_orchestration.settings import settings_from_env
 
     config = spark_config(settings_from_env())
