@@ -1,21 +1,26 @@
 """Benchmark: a range backfill of the ``labs`` graph in one run, vs one run per day, vs bare Spark.
 
-Three ways to compute the same tables for D days, each timed as the wall clock of a subprocess
+Three ways to compute the same tables for D days (and one floor, f), each timed as the wall clock
+of a subprocess
 (so each pays for its own interpreter and Spark JVM start, like a real run does):
 
 a) the platform: ``dg launch --assets group:labs --partition-range FIRST...LAST``, ONE run;
 b) Dagster's default without a single-run backfill policy: one run per day, each its own process
    and JVM. Only the first K days are run (sequentially) and the per-day mean is extrapolated;
 c) ``bench/bare_pyspark.py``: the same reads, transforms and writes in one plain Spark session;
-f) Dagster alone: ``bench/dagster_floor.py``, the platform's assets and checks with bodies that do
-   no work, launched for the same range in one run on a Dagster home like a's (no Spark);
+f) the platform's Dagster layer alone: ``bench/dagster_floor.py``, its own definitions with step
+   bodies that do no data work and start no Spark, launched as a is (same range, one run, a
+   Dagster home made the same way); the bench checks that f ran a's steps and checks and stored
+   one materialization per asset and day, as a did;
 d) with ``--spark-cluster``: a again, on a Spark standalone cluster (one master, one worker with
    ``--cluster-cores`` cores) started on 127.0.0.1 from pyspark's own ``spark-class``, the run
    taking all of them (``AWO_SPARK_CORES_MAX``), instead of ``local[2]``.
 
 a/c is what the platform costs over hand-written Spark; b/a is what single-run backfills save;
-(f + c's Spark session) / c is the lowest a/c a platform on Dagster could reach if its Spark work
-took exactly what c's does (f holds one interpreter start and the imports, as c does);
+(f + c's Spark session) / c, the "serial floor", is the a/c of a run that did a's Dagster
+bookkeeping and then exactly c's Spark work, one after the other (f holds one interpreter start and
+the imports, as c does; starting Spark while Dagster loads, or storing fewer events, could go
+below it);
 d/a is what running on a standalone cluster on the same machine costs or saves over local mode.
 With ``--format delta`` a and b store every asset as Delta, and a is run a second time with CSV
 (a_csv) as the baseline of the same run: a/a_csv is what Delta costs over CSV for the whole graph;
@@ -45,6 +50,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -272,39 +278,65 @@ def run_bare(data_dir: Path, days: Sequence[str]) -> tuple[Timed, dict[str, obje
     return timed, json.loads(timings.read_text())
 
 
-def dagster_executable() -> str:
-    """``dagster`` beside this interpreter: ``dg launch`` takes a project, not a file."""
-    return str(Path(dg_executable()).with_name("dagster"))
+def run_dagster_floor(data_dir: Path, days: Sequence[str], table_format: str) -> Timed:
+    """(f) The platform's Dagster layer alone: the same range in one run of its graph, no data
+    work (``bench/dagster_floor.py``)."""
+    command = range_command(days)
+    command[2:2] = [
+        "-f",
+        str(FLOOR_DEFINITIONS),
+    ]  # dg launch -f FILE --assets ... --partition-range
+    return run_timed(command, variant_env(data_dir), data_dir / "run.log")
 
 
-def run_dagster_floor(data_dir: Path, days: Sequence[str]) -> Timed:
-    """(f) Dagster alone: the same range in one run of the platform's graph doing no work.
+@dataclass(frozen=True)
+class RunShape:
+    """What one Dagster run did as Dagster saw it: its steps, the checks it evaluated, and how
+    many materializations it stored per asset and day."""
 
-    Refuses to count a run that did less than a's bookkeeping: it must report one
-    materialization per asset and day, and write no table."""
-    command = [dagster_executable(), "asset", "materialize", "-f", str(FLOOR_DEFINITIONS)]
-    command += ["--select", SELECTION, "--partition-range", f"{days[0]}...{days[-1]}"]
-    timed = run_timed(command, variant_env(data_dir), data_dir / "run.log")
-    reported = materializations_in_only_run(data_dir / "dagster_home")
-    if reported != len(days) * len(ASSETS) or (data_dir / "warehouse").exists():
-        raise BenchmarkError(
-            f"f reported {reported} materializations (want {len(days) * len(ASSETS)}) or wrote "
-            f"a warehouse; see {timed.log}"
+    steps: frozenset[str]
+    checks: frozenset[str]
+    materializations: Counter
+
+    @classmethod
+    def of_only_run(cls, dagster_home: Path) -> RunShape:
+        from dagster import DagsterEventType, DagsterInstance
+
+        with DagsterInstance.from_config(str(dagster_home)) as instance:
+            runs = instance.get_runs()
+            if len(runs) != 1:
+                raise BenchmarkError(f"{dagster_home} holds {len(runs)} runs, not one")
+            records = instance.get_records_for_run(runs[0].run_id, limit=10_000_000).records
+        events = [r.event_log_entry.dagster_event for r in records]
+        events = [event for event in events if event is not None]
+        return cls(
+            steps=frozenset(e.step_key for e in events if e.event_type_value == "STEP_SUCCESS"),
+            checks=frozenset(
+                e.asset_check_evaluation_data.asset_check_key.to_user_string()
+                for e in events
+                if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+            ),
+            materializations=Counter(
+                (e.asset_key.to_user_string(), e.partition)
+                for e in events
+                if e.event_type == DagsterEventType.ASSET_MATERIALIZATION
+            ),
         )
-    return timed
 
 
-def materializations_in_only_run(dagster_home: Path) -> int:
-    """How many asset materializations the single run stored in ``dagster_home`` reported."""
-    from dagster import DagsterEventType, DagsterInstance
-
-    with DagsterInstance.from_config(str(dagster_home)) as instance:
-        (run,) = instance.get_runs()
-        return len(
-            instance.get_records_for_run(
-                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=1_000_000
-            ).records
-        )
+def check_floor(floor: RunShape, platform: RunShape, days: Sequence[str]) -> list[str]:
+    """f must have done a's bookkeeping: the same steps, the same checks evaluated, and one
+    materialization per asset and day, as a."""
+    problems = []
+    if floor.steps != platform.steps:
+        problems.append(f"f's steps {sorted(floor.steps)} are not a's {sorted(platform.steps)}")
+    if floor.checks != platform.checks:
+        problems.append(f"f evaluated checks {sorted(floor.checks ^ platform.checks)} a did not")
+    once = Counter({(asset, day): 1 for asset in ASSETS for day in days})
+    for name, shape in (("f", floor), ("a", platform)):
+        if shape.materializations != once:
+            problems.append(f"{name} did not store one materialization per asset and day")
+    return problems
 
 
 def read_tables(warehouse: Path) -> dict[str, Table]:
@@ -428,14 +460,14 @@ def summarise(
             "seconds_per_asset_day": round(bare.seconds / (len(days) * len(ASSETS)), 4),
             "in_script": bare_timings,
         },
-        "f_dagster_alone": {
+        "f_dagster_layer": {
             **floor.as_json(),
             "seconds_per_asset_day": round(floor.seconds / (len(days) * len(ASSETS)), 4),
         },
         "ratios": {
             "a_over_c": round(single.seconds / bare.seconds, 2),
             "b_over_a": round(per_day_extrapolated / single.seconds, 2),
-            "lowest_a_over_c": lowest_a_over_c(floor, bare, bare_timings),
+            "serial_floor_a_over_c": serial_floor_a_over_c(floor, bare, bare_timings),
         },
         "rows": {asset: table.total_rows for asset, table in tables.items()},
     }
@@ -448,9 +480,9 @@ def summarise(
     return results
 
 
-def lowest_a_over_c(floor: Timed, bare: Timed, bare_timings: Mapping[str, object]) -> float:
-    """a/c of a platform whose Spark work took exactly c's: Dagster alone (f: interpreter,
-    imports, definitions, run, events) plus c's Spark session (start, work, stop), over c."""
+def serial_floor_a_over_c(floor: Timed, bare: Timed, bare_timings: Mapping[str, object]) -> float:
+    """a/c of a run that did a's Dagster bookkeeping (f: interpreter, imports, definitions, run,
+    events) and then exactly c's Spark session (start, work, stop), one after the other."""
     return round((floor.seconds + float(bare_timings["spark_session_seconds"])) / bare.seconds, 2)
 
 
@@ -463,17 +495,17 @@ def marginal_per_asset_day(single: Timed, one_day_run: float, days: Sequence[str
 
 
 def render(results: Mapping[str, object]) -> str:
-    """The human summary: parameters, the timing table and the two ratios."""
+    """The human summary: parameters, the timing table and the ratios."""
     params, a = results["parameters"], results["a_single_run"]
     b, c, ratios = results["b_run_per_day"], results["c_bare_pyspark"], results["ratios"]
-    f = results["f_dagster_alone"]
+    f = results["f_dagster_layer"]
     days, runs, mean = params["days"], params["per_day_runs"], b["mean_seconds_per_day"]
     rows = [
         ("a  one run for the whole range", 1, a["seconds"], a["seconds"] / days),
         (f"b  one run per day, measured ({runs} days)", runs, b["measured_seconds"], mean),
         (f"b  extrapolated to {days} days", days, b["extrapolated_seconds"], mean),
         ("c  bare PySpark, one session", 1, c["seconds"], c["seconds"] / days),
-        ("f  Dagster alone (no work, no Spark)", 1, f["seconds"], f["seconds"] / days),
+        ("f  a's Dagster layer, no data work", 1, f["seconds"], f["seconds"] / days),
     ]
     d = results.get("d_standalone_cluster")
     if d:
@@ -491,8 +523,8 @@ def render(results: Mapping[str, object]) -> str:
             "",
             f"a/c = {ratios['a_over_c']:.2f}  (the platform's time over bare PySpark)",
             f"b/a = {ratios['b_over_a']:.2f}  (one run per day, extrapolated, over one run)",
-            f"lowest a/c = {ratios['lowest_a_over_c']:.2f}  ((f + c's Spark session) / c: "
-            "Dagster's cost with Spark work as fast as c's)",
+            f"serial floor a/c = {ratios['serial_floor_a_over_c']:.2f}  ((f + c's Spark "
+            "session) / c: a's Dagster bookkeeping, then c's Spark work)",
             *render_per_asset_day(a, c),
             *render_delta(results.get("delta_vs_csv")),
         ]
@@ -549,11 +581,16 @@ def format_table(header: Sequence[str], rows: Sequence[tuple[str, int, float, fl
 
 
 def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, object], list[str]]:
-    """Generate once, run a, b and c on copies of the same landing files, then cross-check."""
+    """Generate once, run f, a, b and c on copies of the same landing files, then cross-check."""
     days = bench_days(args.days)
     landing = workdir / "landing"
     step(f"generating {len(days)} days x {args.bookings_per_day} bookings in {landing}")
     step(f"wrote {generate_landing(landing, days, args)} landing files")
+
+    f_dir = prepare_data_dir(workdir, "f", landing, dagster=True)
+    step("f: the platform's Dagster layer alone, the same graph and range doing no data work")
+    floor = run_dagster_floor(f_dir, days, args.format)
+    step(f"f: {floor.seconds:.1f}s")
 
     a_dir = prepare_data_dir(workdir, "a", landing, dagster=True)
     step(f"a: one run for {days[0]}...{days[-1]} ({args.format})")
@@ -575,11 +612,6 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
     bare, bare_timings = run_bare(c_dir, days)
     step(f"c: {bare.seconds:.1f}s")
 
-    f_dir = prepare_data_dir(workdir, "f", landing, dagster=True)
-    step("f: Dagster alone, the same graph and range doing no work")
-    floor = run_dagster_floor(f_dir, days)
-    step(f"f: {floor.seconds:.1f}s")
-
     profile = None
     if args.profile:
         p_dir = prepare_data_dir(workdir, "a_profile", landing, dagster=True)
@@ -595,6 +627,13 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, ob
 
     a_tables = read_tables(a_dir / "warehouse")
     problems = check_complete(a_tables, days)
+    problems += check_floor(
+        RunShape.of_only_run(f_dir / "dagster_home"),
+        RunShape.of_only_run(a_dir / "dagster_home"),
+        days,
+    )
+    if (f_dir / "warehouse").exists():
+        problems.append("f wrote a warehouse folder")
     problems += compare("c", read_tables(c_dir / "warehouse"), a_tables, days)
     problems += compare("b", read_tables(b_dir / "warehouse"), a_tables, days[: args.per_day_runs])
     if cluster is not None:
