@@ -20,7 +20,8 @@ columns), not a transcription of what the platform does. Each choice, and why:
 - **Dynamic partition overwrite**: replaces exactly the days written, what the platform's
   publish gives.
 - **No Dagster loaded**: only the project's pure modules (schemas, transforms, paths, the Spark
-  properties) are imported; importing Dagster costs ~1.5 s (``tests/test_bench_variants.py``).
+  properties) are imported (``tests/test_bench_variants.py`` holds it to that); importing
+  Dagster costs ~1.5 s.
 
 What it leaves out is what the platform adds on top: Dagster itself, the landing-file check,
 the row validation and its quarantine, the per-day row counts, the manifest commit, the

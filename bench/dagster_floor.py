@@ -1,10 +1,10 @@
 """The platform's Dagster layer with no data work: its own definitions, with step bodies that
 start no Spark and read or write nothing.
 
-``bench/backfill.py`` launches this file (variant f) the way it launches the platform (a):
+``bench/backfill.py`` launches this file (variant f) much as it launches the platform (a):
 ``dg launch -f``, the same selection and range in one run, a Dagster home made the same way (so
-the same event log storage). Everything but the step bodies is the platform's, built by the
-platform's ``build_definitions`` as a's run builds it: asset keys, dependencies, partitions,
+the same event log storage). The steps are the platform's, built by the platform's
+``build_definitions`` as a's run builds them: asset keys, dependencies, partitions,
 backfill policy, the steps (which keys and checks each one holds), the checks (the assets' own
 and those defined apart from them), the executor and the run logger. Each step only reports a
 materialization per selected asset (Dagster adds one per day of the range) and a passing result
@@ -14,9 +14,10 @@ What f measures is what a run of this graph costs outside its data work, one thi
 other: the command line and the definitions' load (the platform's imports and its Java check
 included), the run's creation with its planned events, the steps' bookkeeping and the
 materialization events. It leaves out what a adds: resources (no Spark session, no pool slots
-claimed for the steps' concurrency pools), inputs loaded, metadata per day. So it is a floor
-under that part of a, not a floor for any platform: one that started Spark while Dagster loads,
-or that stored fewer events, could go below it.
+claimed for the steps' concurrency pools), inputs loaded, metadata per day, the jobs, schedules
+and sensors of the platform's repository, and ``dg``'s lookup of the project (``-f`` skips it).
+So it is a floor under that part of a, not a floor for any platform: one that started Spark while
+Dagster loads, or that stored fewer events, could go below it.
 
 Run: ``dg launch -f bench/dagster_floor.py --assets 'group:labs' --partition-range FIRST...LAST``
 (the bench does it for you).

@@ -43,8 +43,12 @@ def _table_class():
 def _spark(endpoint: str):
     from pyspark.sql import SparkSession
 
-    from adventureworks_orchestration.resources.spark_config import spark_config
     from adventureworks_orchestration.settings import S3Settings, Settings
+
+    try:
+        from adventureworks_orchestration.resources.spark_config import spark_config
+    except ImportError:  # the project before the Spark properties had a module of their own
+        from adventureworks_orchestration.resources.spark import spark_config
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     store = S3Settings(endpoint=endpoint, access_key_id=ACCESS, secret_access_key=SECRET)
