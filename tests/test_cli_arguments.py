@@ -124,3 +124,24 @@ def test_generate_keeps_existing_landing_files_unless_overwrite(tmp_path):
     assert replaced.returncode == 0, replaced.stderr
     assert "wrote 6 landing file(s)" in replaced.stdout and "kept" not in replaced.stdout
     assert own.read_text().count("\n") > 2
+
+
+def test_generate_makes_the_project_instance_that_dg_launch_is_told_to_use(tmp_path):
+    """The README's range from the command line: `awo generate`, then `dg launch` with
+    DAGSTER_HOME exported. Without the project's dagster.yaml there, Dagster would make the
+    folder with its defaults: no concurrency pools (two writers of one asset at once), no batched
+    event log, DEBUG run logs."""
+    import dagster as dg
+
+    from adventureworks_orchestration.dagster_home import MARKER
+    from adventureworks_orchestration.event_log_storage import BatchedSqliteEventLogStorage
+
+    generated = _awo("generate", "--days", "1", "--bookings-per-day", "5", data_dir=tmp_path / "d")
+
+    assert generated.returncode == 0, generated.stderr
+    home = tmp_path / "d" / "dagster_home"
+    assert f"export DAGSTER_HOME={home}" in generated.stdout
+    assert (home / "dagster.yaml").read_text().startswith(MARKER)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1

@@ -1,9 +1,14 @@
 """Write sample landing files (members, facilities, bookings; one CSV per table per day).
 
 Files that already exist are kept unless --overwrite is given. Nothing is materialized: the
-landing sensor (when the UI runs) or 'awo backfill' picks the files up. With --faults and more
-than one day, the last day's bookings file is held back as a late file; the command says how to
-write it later.
+landing sensor (when the UI runs), 'awo backfill' or 'dg launch' picks the files up. With --faults
+and more than one day, the last day's bookings file is held back as a late file; the command says
+how to write it later.
+
+It also makes the project's Dagster instance (DATA_DIR/dagster_home, or an exported
+DAGSTER_HOME) and prints the line that points dg commands at it: a dg launch on a folder without
+the project's dagster.yaml would run with Dagster's defaults (no concurrency pools, no batched
+event log, DEBUG logs).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 from ..settings import Settings
 from .arguments import add_sample_data_arguments
 from .days import sample_days
+from .runs import dagster_home, instance_hint
 
 NAME = "generate"
 HELP = "write sample landing files only"
@@ -33,4 +39,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     late = late_file_line(landed, args)
     if late:
         print(late)
+    print(instance_hint(dagster_home(settings)))
     return 0

@@ -66,11 +66,13 @@ def run_range(
     seconds = time.monotonic() - started
     print(f"\nrun {result.run_id} succeeded in {seconds:.1f}s\n")
     print(summary_table(result.get_asset_materialization_events()))
-    print(
-        f"\nThe UI with this run: uv run awo ui. For dg/dagster commands on the same instance: "
-        f"export DAGSTER_HOME={home}"
-    )
+    print(f"\nThe UI with this run: uv run awo ui. {instance_hint(home)}")
     return 0
+
+
+def instance_hint(home: Path) -> str:
+    """How to put Dagster's own commands (``dg launch``, ``dg dev``) on awo's instance."""
+    return f"For dg/dagster commands on the same instance: export DAGSTER_HOME={home}"
 
 
 def summary_table(events: Sequence[Any]) -> str:
