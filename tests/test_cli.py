@@ -80,6 +80,7 @@ def test_generate_faults_holds_back_a_late_file_and_says_how_to_write_it(
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.delenv("AWO_PARTITIONS_START", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # each data folder makes its own
     late = "bookings/bookings/2024-01-03.csv"
 
     def generate(data_dir: Path) -> str:

@@ -23,6 +23,7 @@ HEAVY = ("dagster", "pyspark", "boto3", "pandas", "pyarrow", "rich")
 def _awo(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWO_DATA_DIR": str(data_dir)}
     env.pop("AWO_PARTITIONS_START", None)
+    env.pop("DAGSTER_HOME", None)  # a developer's exported one is not the test's
     return subprocess.run([AWO, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -128,20 +129,35 @@ def test_generate_keeps_existing_landing_files_unless_overwrite(tmp_path):
 
 def test_generate_makes_the_project_instance_that_dg_launch_is_told_to_use(tmp_path):
     """The README's range from the command line: `awo generate`, then `dg launch` with
-    DAGSTER_HOME exported. Without the project's dagster.yaml there, Dagster would make the
-    folder with its defaults: no concurrency pools (two writers of one asset at once), no batched
-    event log, DEBUG run logs."""
-    import dagster as dg
+    DAGSTER_HOME exported. Without the project's dagster.yaml there, Dagster runs with its
+    defaults: no concurrency pools (two writers of one asset at once), no batched event log,
+    DEBUG run logs. (What Dagster does with the project's config is tested apart:
+    test_instance_config, test_concurrent_writers, test_event_log_storage.)"""
+    import yaml
 
-    from adventureworks_orchestration.dagster_home import MARKER
-    from adventureworks_orchestration.event_log_storage import BatchedSqliteEventLogStorage
+    from adventureworks_orchestration.dagster_home import MARKER, instance_config
 
     generated = _awo("generate", "--days", "1", "--bookings-per-day", "5", data_dir=tmp_path / "d")
 
     assert generated.returncode == 0, generated.stderr
     home = tmp_path / "d" / "dagster_home"
     assert f"export DAGSTER_HOME={home}" in generated.stdout
-    assert (home / "dagster.yaml").read_text().startswith(MARKER)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+    config = (home / "dagster.yaml").read_text()
+    assert config.startswith(MARKER) and yaml.safe_load(config) == instance_config(home)
+    assert (home / "history" / "runs.db").exists()
+
+
+def test_generate_writes_the_files_and_says_so_when_the_dagster_home_cannot_be_made(tmp_path):
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    env_home = {"DAGSTER_HOME": str(blocked / "home")}
+    generated = subprocess.run(
+        [AWO, "generate", "--days", "1", "--bookings-per-day", "5"],
+        env={**os.environ, "AWO_DATA_DIR": str(tmp_path / "d"), **env_home},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert generated.returncode == 0, generated.stderr
+    assert "wrote 3 landing file(s)" in generated.stdout
+    assert generated.stderr.startswith("awo: could not make the Dagster home: ")
+    assert "Traceback" not in generated.stderr and len(generated.stderr.splitlines()) == 1

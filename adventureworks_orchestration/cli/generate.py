@@ -5,15 +5,17 @@ landing sensor (when the UI runs), 'awo backfill' or 'dg launch' picks the files
 and more than one day, the last day's bookings file is held back as a late file; the command says
 how to write it later.
 
-It also makes the project's Dagster instance (DATA_DIR/dagster_home, or an exported
-DAGSTER_HOME) and prints the line that points dg commands at it: a dg launch on a folder without
-the project's dagster.yaml would run with Dagster's defaults (no concurrency pools, no batched
-event log, DEBUG logs).
+It also makes the project's Dagster home (<data dir>/dagster_home, or an exported DAGSTER_HOME)
+and says how to point dg commands at it: without the project's dagster.yaml there, a dg launch
+runs with Dagster's defaults (no concurrency pools, no batched event log, DEBUG logs). If that
+fails, the landing files are still written and it says so in one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from ..settings import Settings
 from .arguments import add_sample_data_arguments
@@ -21,7 +23,7 @@ from .days import sample_days
 from .runs import dagster_home, instance_hint
 
 NAME = "generate"
-HELP = "write sample landing files only"
+HELP = "write sample landing files (and make the Dagster home); no run"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,5 +41,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     late = late_file_line(landed, args)
     if late:
         print(late)
-    print(instance_hint(dagster_home(settings)))
+    try:
+        home = dagster_home(settings)
+    except Exception as error:  # noqa: BLE001 - the files are written; say what was not done
+        print(f"awo: could not make the Dagster home: {error}", file=sys.stderr)
+        return 0
+    if os.environ.get("DAGSTER_HOME") != str(home):  # already pointed there: nothing to say
+        print(instance_hint(home))
     return 0

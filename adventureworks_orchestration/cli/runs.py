@@ -8,6 +8,7 @@ runs. Its console shows a line per asset as steps finish (``run_console``), then
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from collections import defaultdict
@@ -72,7 +73,8 @@ def run_range(
 
 def instance_hint(home: Path) -> str:
     """How to put Dagster's own commands (``dg launch``, ``dg dev``) on awo's instance."""
-    return f"For dg/dagster commands on the same instance: export DAGSTER_HOME={home}"
+    path = shlex.quote(str(home))
+    return f"For dg/dagster commands on the same instance: export DAGSTER_HOME={path}"
 
 
 def summary_table(events: Sequence[Any]) -> str:
