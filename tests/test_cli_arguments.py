@@ -161,3 +161,19 @@ def test_generate_writes_the_files_and_says_so_when_the_dagster_home_cannot_be_m
     assert "wrote 3 landing file(s)" in generated.stdout
     assert generated.stderr.startswith("awo: could not make the Dagster home: ")
     assert "Traceback" not in generated.stderr and len(generated.stderr.splitlines()) == 1
+
+
+def test_generate_with_dagster_home_exported_makes_that_home_and_repeats_no_export_line(tmp_path):
+    """A user who already exported DAGSTER_HOME (the README says to) gets that instance made
+    there, with no export line to copy again; the data folder gets no second home."""
+    exported = tmp_path / "exported home"
+    generated = subprocess.run(
+        [AWO, "generate", "--days", "1", "--bookings-per-day", "5"],
+        env={**os.environ, "AWO_DATA_DIR": str(tmp_path / "d"), "DAGSTER_HOME": str(exported)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert generated.returncode == 0, generated.stderr
+    assert "export DAGSTER_HOME" not in generated.stdout
+    assert (exported / "dagster.yaml").exists()
+    assert not (tmp_path / "d" / "dagster_home").exists()
